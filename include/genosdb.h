@@ -1,0 +1,262 @@
+/*
+ * genosdb.h — the one public header of genosdb, a peer-to-peer graph database.
+ *
+ * Conventions (shared by every part of the library):
+ *  - Every function that can fail returns an int: GDB_OK (0) or a negative gdb_err code.
+ *    gdb_strerror(code) names the code; gdb_errmsg() returns the detailed message of the last
+ *    failure on the calling thread ("put: value is 5242880 bytes, over the 4194304-byte limit").
+ *  - Memory the library returns is owned by the caller when the function's comment says
+ *    "caller frees"; release it with gdb_free() (or the type's own release function).
+ *  - Values are JSON documents whose top level is an object. Inside the library they are
+ *    MessagePack buffers in canonical form (map keys in canonical-JSON order, integral numbers
+ *    as integers); JSON appears only at the edges (gdb_json_to_value / gdb_value_to_json).
+ *  - Callbacks receive the void *data the caller registered with them.
+ *
+ * Sections: errors · memory · values · clock · database · graph · remote operations ·
+ * identities and signing (sm) · WebRTC (rtc) · Nostr signaling (nostr).
+ */
+#ifndef GENOSDB_H
+#define GENOSDB_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GDB_VERSION_STRING "0.1.0"
+
+/* ───────────────────────────── errors ───────────────────────────── */
+
+typedef enum gdb_err {
+  GDB_OK = 0,
+  GDB_ENOTFOUND = -1, /* no such node, key, peer, ... */
+  GDB_EINVAL = -2,    /* bad input: malformed JSON, wrong type, bad argument */
+  GDB_ETOOBIG = -3,   /* a value, id or message over its documented limit */
+  GDB_EBUSY = -4,     /* the database is held by another process */
+  GDB_ECORRUPT = -5,  /* a file or record failed its integrity checks */
+  GDB_EIO = -6,       /* the operating system or SQLite reported an I/O failure */
+  GDB_ENOMEM = -7,
+  GDB_EVERSION = -8,  /* a file or message of a format version this build cannot read */
+  GDB_ECLOSED = -9,   /* the handle is closed or closing */
+  GDB_EQUERY = -10,   /* a malformed query: unknown operator, bad operand, bad regex */
+  GDB_EDENIED = -11,  /* refused by signature, role or permission checks */
+  GDB_ECRYPTO = -12,  /* a cryptographic operation failed (wrong passphrase, bad tag) */
+  GDB_ETIMEOUT = -13,
+  GDB_ESTATE = -14,   /* the call is not valid in the object's current state */
+  GDB_ENET = -15,     /* a network failure */
+  GDB_EPROTO = -16,   /* a peer broke a protocol: malformed frame, unexpected message */
+} gdb_err;
+
+/* The name of an error code ("not found", "invalid input", ...). Static storage. */
+const char *gdb_strerror(int err);
+/* The detailed message of the last failure on this thread; "" if none. Thread-local storage,
+ * valid until the next failing call on the same thread. */
+const char *gdb_errmsg(void);
+
+/* ───────────────────────────── memory ───────────────────────────── */
+
+/* Frees memory the library handed to the caller (strings, buffers). NULL is a no-op. */
+void gdb_free(void *p);
+
+/* ───────────────────────────── values ───────────────────────────── */
+
+/* Largest value the library accepts by default (MessagePack bytes); see gdb_options. */
+#define GDB_VALUE_MAX_DEFAULT (4u * 1024u * 1024u)
+/* Longest node id, in bytes of UTF-8. A buffer of GDB_ID_BUFSZ holds any id and its NUL. */
+#define GDB_ID_MAX 512
+#define GDB_ID_BUFSZ (GDB_ID_MAX + 1)
+
+/* Parses JSON text (any JSON value) into canonical MessagePack. Integers are exact up to 2^53;
+ * larger ones and all fractions are doubles, as in JavaScript; an object of the single key
+ * "$bin" with a base64 string is a binary blob. Duplicate keys, NaN, invalid UTF-8 and
+ * trailing garbage are errors. *out: caller frees. */
+int gdb_json_to_value(const char *json, size_t len, uint8_t **out, size_t *out_len);
+/* Renders MessagePack as JSON text: canonical JSON (spec/SIGNING.md) when the buffer is in
+ * canonical form. Blobs print as {"$bin":"<base64>"}. *out: NUL-terminated, caller frees. */
+int gdb_value_to_json(const uint8_t *mp, size_t len, char **out, size_t *out_len);
+/* Rewrites any MessagePack value into canonical form (keys sorted, numbers normalized). Fails
+ * with GDB_EINVAL on types JSON cannot carry (non-string keys, extension types, NaN). */
+int gdb_value_canonicalize(const uint8_t *mp, size_t len, uint8_t **out, size_t *out_len);
+/* Canonical JSON of JSON text, exactly as spec/SIGNING.md. *out: caller frees. */
+int gdb_canonical_json(const char *json, size_t len, char **out, size_t *out_len);
+
+/* ───────────────────────────── clock ───────────────────────────── */
+
+/* A Hybrid Logical Clock timestamp: physical milliseconds since the epoch and a logical
+ * counter. The zero timestamp {0,0} means "none". */
+typedef struct gdb_hlc {
+  int64_t physical;
+  int64_t logical;
+} gdb_hlc;
+
+/* -1, 0 or 1 as a orders before, equal to or after b (physical, then logical). */
+int gdb_hlc_compare(gdb_hlc a, gdb_hlc b);
+
+/* ─────────────────────────── database ─────────────────────────── */
+
+typedef struct gdb gdb_t;
+
+typedef enum gdb_durability {
+  GDB_DURABILITY_ASYNC = 0, /* acknowledged in memory; on disk within save_delay_ms */
+  GDB_DURABILITY_SYNC = 1,  /* acknowledged after the transaction holding it committed */
+} gdb_durability;
+
+typedef struct gdb_options {
+  gdb_durability durability; /* default GDB_DURABILITY_ASYNC */
+  int32_t save_delay_ms;     /* batch window of the store thread; default 200 */
+  uint32_t oplog_size;       /* operations kept in the log; default 10,000 */
+  int64_t max_drift_ms;      /* remote clocks may lead ours by this much; default 60,000 */
+  uint32_t max_value_size;   /* bytes of MessagePack per value; default GDB_VALUE_MAX_DEFAULT */
+  bool read_only;            /* open without the writer lock; writes fail with GDB_ESTATE */
+  const char *peer_id;       /* origin of local operations; default: random, kept in the file */
+} gdb_options;
+
+/* Fills *opts with the defaults above. */
+void gdb_options_init(gdb_options *opts);
+
+/* Opens (creating if needed) the database at path, or a memory-only one when path is NULL or
+ * ":memory:". opts may be NULL for defaults. A database already open in another process fails
+ * with GDB_EBUSY and a message naming that process. *out: release with gdb_close(). */
+int gdb_open(const char *path, const gdb_options *opts, gdb_t **out);
+/* Flushes every acknowledged write to disk, stops the store thread and frees the handle. */
+int gdb_close(gdb_t *db);
+/* Blocks until everything acknowledged so far is committed to disk (no-op in memory). */
+int gdb_flush(gdb_t *db);
+/* The peer id this database signs its operations with as origin. Valid while db is open. */
+const char *gdb_peer_id(const gdb_t *db);
+
+typedef struct gdb_stats {
+  uint64_t nodes;           /* live nodes */
+  uint64_t tombstones;      /* removed nodes remembered for conflict resolution */
+  uint64_t edges;           /* edges held (including those whose source is not live) */
+  uint64_t oplog_len;       /* operations in the log */
+  uint64_t store_pending;   /* mutations queued for the store thread */
+  uint64_t store_commits;   /* transactions the store thread committed */
+  uint64_t remote_applied;  /* remote operations that changed state */
+  uint64_t remote_ignored;  /* remote operations that lost to newer state */
+  uint64_t remote_rejected; /* remote operations refused (malformed, middleware, clock) */
+} gdb_stats;
+int gdb_get_stats(gdb_t *db, gdb_stats *out);
+
+/* ───────────────────────────── graph ───────────────────────────── */
+
+/* A node as read at one instant: immutable, reference counted, safe to keep and to read from
+ * any thread. Release every node obtained from gdb_get() with gdb_node_release(). */
+typedef struct gdb_node gdb_node;
+
+/* Stores value (canonical or not; it is canonicalized) under id, or under the SHA-256 hex of
+ * its canonical JSON when id is NULL, replacing the whole value of an existing node (its edges
+ * stay). The value must be a map. out_id, when not NULL, receives the id (GDB_ID_BUFSZ). */
+int gdb_put(gdb_t *db, const char *id, const uint8_t *value, size_t len, char *out_id);
+/* gdb_put with a JSON text value. */
+int gdb_put_json(gdb_t *db, const char *id, const char *json, size_t len, char *out_id);
+/* The live node id, or GDB_ENOTFOUND. *out: release with gdb_node_release(). */
+int gdb_get(gdb_t *db, const char *id, gdb_node **out);
+/* Adds the edge source → target. Idempotent. The source must be a live node; the target need
+ * not exist (yet). */
+int gdb_link(gdb_t *db, const char *source, const char *target);
+/* Removes the node and every edge from or to it, leaving a tombstone. GDB_ENOTFOUND if the
+ * node is not live. */
+int gdb_remove(gdb_t *db, const char *id);
+/* Removes every node and edge (each becomes a tombstone, so peers converge on the removal). */
+int gdb_clear(gdb_t *db);
+
+const char *gdb_node_id(const gdb_node *n);
+/* The value as canonical MessagePack; *len receives its size. */
+const uint8_t *gdb_node_value(const gdb_node *n, size_t *len);
+gdb_hlc gdb_node_timestamp(const gdb_node *n);
+size_t gdb_node_edge_count(const gdb_node *n);
+const char *gdb_node_edge(const gdb_node *n, size_t i);
+/* {"id":…,"value":…,"edges":[…],"timestamp":{"physical":…,"logical":…}}. Caller frees. */
+char *gdb_node_json(const gdb_node *n);
+void gdb_node_retain(gdb_node *n);
+void gdb_node_release(gdb_node *n);
+
+/* Calls fn for each live node in insertion order until fn returns non-zero (which is then
+ * returned). The nodes are a consistent snapshot; fn may retain them; fn must not write to db. */
+typedef int (*gdb_node_fn)(gdb_node *n, void *data);
+int gdb_foreach(gdb_t *db, gdb_node_fn fn, void *data);
+
+/* A 32-byte SHA-256 over every node, tombstone and edge (ids, timestamps, values): two peers
+ * hold the same state exactly when their hashes are equal. hex: 65 bytes. */
+int gdb_state_hash(gdb_t *db, char hex[65]);
+
+/* ───────────────────────── remote operations ───────────────────────── */
+
+typedef enum gdb_op_type {
+  GDB_OP_UPSERT = 1,
+  GDB_OP_REMOVE = 2,
+  GDB_OP_LINK = 3,
+} gdb_op_type;
+
+/* One graph operation as it travels between peers. Pointers are borrowed. */
+typedef struct gdb_op {
+  gdb_op_type type;
+  const char *id;       /* upsert/remove: the node; link: the source */
+  const char *target;   /* link: the target; otherwise NULL */
+  const uint8_t *value; /* upsert: MessagePack value; otherwise NULL */
+  size_t value_len;
+  gdb_hlc timestamp;
+  const char *origin;   /* the peer or signer that made it; breaks timestamp ties */
+  const uint8_t *extra; /* MessagePack map of further fields (signature, ...) or NULL */
+  size_t extra_len;
+} gdb_op;
+
+/* A batch of remote operations on its way through the middleware chain. */
+typedef struct gdb_batch gdb_batch;
+size_t gdb_batch_len(const gdb_batch *b);
+/* The i-th operation; middleware may change its fields in place. Memory they point to must
+ * outlive the batch: use gdb_batch_alloc(). */
+gdb_op *gdb_batch_op(gdb_batch *b, size_t i);
+/* Drops the i-th operation from the batch. */
+void gdb_batch_drop(gdb_batch *b, size_t i);
+bool gdb_batch_dropped(const gdb_batch *b, size_t i);
+/* Memory that lives as long as the batch (zeroed). NULL on exhaustion. */
+void *gdb_batch_alloc(gdb_batch *b, size_t size);
+
+/* Middleware sees every remote batch before it is merged, in registration order. It may drop
+ * or rewrite operations; returning non-zero, or dropping every operation, drops the batch. */
+typedef int (*gdb_middleware_fn)(gdb_t *db, gdb_batch *batch, void *data);
+int gdb_use(gdb_t *db, gdb_middleware_fn fn, void *data);
+
+typedef struct gdb_apply_result {
+  size_t applied;  /* changed the state */
+  size_t ignored;  /* older than what is held (or already held) */
+  size_t rejected; /* malformed, from too far in the future, or dropped by middleware */
+} gdb_apply_result;
+
+/* Merges operations made elsewhere: middleware, then last-write-wins by timestamp with a
+ * deterministic tie-break (origin, then removal over upsert, then value bytes). result may be
+ * NULL. */
+int gdb_apply_remote(gdb_t *db, const gdb_op *ops, size_t n, gdb_apply_result *result);
+/* The same with a JSON array of operations as printed by gdb_op_to_json(). */
+int gdb_apply_remote_json(gdb_t *db, const char *json, size_t len, gdb_apply_result *result);
+/* {"type":"upsert","id":…,"value":…,"timestamp":{…},"origin":…,…extra}. Caller frees. */
+char *gdb_op_to_json(const gdb_op *op);
+
+/* Calls fn for each logged operation whose timestamp is after `after` (all when after is
+ * {0,0}), in timestamp order. The op and its pointers are valid during the call only. */
+typedef int (*gdb_op_fn)(const gdb_op *op, void *data);
+int gdb_oplog_since(gdb_t *db, gdb_hlc after, gdb_op_fn fn, void *data);
+/* True when the log still holds every operation after `after`, so a peer that has seen
+ * everything up to `after` can catch up from the log alone. */
+bool gdb_oplog_covers(gdb_t *db, gdb_hlc after);
+/* The newest timestamp this database has seen (local or remote). */
+gdb_hlc gdb_last_seen(gdb_t *db);
+
+/* ══════════════════ identities and signing (sm) ══════════════════ */
+/* (section owned by src/sm) */
+
+/* ══════════════════ WebRTC data channels (rtc) ══════════════════ */
+/* (section owned by src/net/rtc) */
+
+/* ══════════════════ Nostr signaling (nostr) ══════════════════ */
+/* (section owned by src/net/nostr) */
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* GENOSDB_H */
