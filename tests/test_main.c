@@ -13,17 +13,18 @@
 
 #define MAX_TESTS 1024
 
-static struct {
+typedef struct test_case {
   const char *name;
   gdb_test_fn fn;
-} tests[MAX_TESTS];
+} test_case;
+static test_case tests[MAX_TESTS];
 static int ntests;
 static bool current_failed;
 static const char *current_name;
 static char tmpdir[512];
 
 void gdb_test_register(const char *name, gdb_test_fn fn) {
-  if (ntests < MAX_TESTS) tests[ntests++] = (typeof(tests[0])){name, fn};
+  if (ntests < MAX_TESTS) tests[ntests++] = (test_case){name, fn};
 }
 
 void gdb_test_failed(const char *file, int line, const char *fmt, ...) {
