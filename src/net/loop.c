@@ -112,7 +112,7 @@ void gdb_net_loop_invoke_sync(gdb_net_loop *l, void (*fn)(void *), void *data) {
   g_mutex_init(&c.mu);
   g_cond_init(&c.cond);
   GSource *s = g_idle_source_new();
-  g_source_set_priority(s, G_PRIORITY_HIGH);
+  g_source_set_priority(s, G_PRIORITY_DEFAULT); /* FIFO with gdb_net_loop_invoke() */
   g_source_set_callback(s, invoke_sync_cb, &c, NULL);
   g_source_attach(s, l->ctx);
   g_source_unref(s);
