@@ -15,10 +15,14 @@ bool gdb_buf_grow(gdb_buf *b, size_t extra) {
   if (need <= b->cap) return true;
   size_t cap = b->cap ? b->cap : 64;
   while (cap < need) cap *= 2;
-  uint8_t *p = realloc(b->data, cap);
+  uint8_t *p = b->borrowed ? malloc(cap) : realloc(b->data, cap);
   if (!p) {
     b->oom = true;
     return false;
+  }
+  if (b->borrowed) {
+    memcpy(p, b->data, b->len);
+    b->borrowed = false;
   }
   b->data = p;
   b->cap = cap;
@@ -26,7 +30,7 @@ bool gdb_buf_grow(gdb_buf *b, size_t extra) {
 }
 
 void gdb_buf_free(gdb_buf *b) {
-  free(b->data);
+  if (!b->borrowed) free(b->data);
   *b = (gdb_buf){0};
 }
 

@@ -15,7 +15,11 @@ typedef struct gdb_buf {
   uint8_t *data;
   size_t len, cap;
   bool oom;
+  bool borrowed; /* data is caller storage (e.g. a stack array): copied to the heap on growth */
 } gdb_buf;
+
+/* A buffer that starts in caller storage and moves to the heap only if it outgrows it. */
+#define GDB_BUF_ON_STACK(arr) ((gdb_buf){.data = (arr), .cap = sizeof(arr), .borrowed = true})
 
 bool gdb_buf_grow(gdb_buf *b, size_t extra);
 void gdb_buf_free(gdb_buf *b);
