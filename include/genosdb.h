@@ -110,7 +110,6 @@ typedef struct gdb_options {
   uint32_t oplog_size;       /* operations kept in the log; default 10,000 */
   int64_t max_drift_ms;      /* remote clocks may lead ours by this much; default 60,000 */
   uint32_t max_value_size;   /* bytes of MessagePack per value; default GDB_VALUE_MAX_DEFAULT */
-  bool read_only;            /* open without the writer lock; writes fail with GDB_ESTATE */
   const char *peer_id;       /* origin of local operations; default: random, kept in the file */
 } gdb_options;
 
@@ -180,6 +179,20 @@ void gdb_node_release(gdb_node *n);
 typedef int (*gdb_node_fn)(gdb_node *n, void *data);
 int gdb_foreach(gdb_t *db, gdb_node_fn fn, void *data);
 
+/* ───────────────────────────── queries ───────────────────────────── */
+
+/* The nodes a query matched, in order. */
+typedef struct gdb_result gdb_result;
+
+/* Runs a query. options is JSON (NULL or "" for all nodes) as docs/query.md describes:
+ * {"query": {FIELD: VALUE, ...}, "$limit": N}. A malformed query fails with GDB_EQUERY and a
+ * message naming the problem. *out: release with gdb_result_free(). */
+int gdb_map(gdb_t *db, const char *options, gdb_result **out);
+size_t gdb_result_len(const gdb_result *r);
+/* The i-th node (borrowed: valid until gdb_result_free; retain it to keep it longer). */
+gdb_node *gdb_result_at(const gdb_result *r, size_t i);
+void gdb_result_free(gdb_result *r);
+
 /* A 32-byte SHA-256 over every node, tombstone and edge (ids, timestamps, values): two peers
  * hold the same state exactly when their hashes are equal. hex: 65 bytes. */
 int gdb_state_hash(gdb_t *db, char hex[65]);
@@ -237,14 +250,17 @@ int gdb_apply_remote_json(gdb_t *db, const char *json, size_t len, gdb_apply_res
 /* {"type":"upsert","id":…,"value":…,"timestamp":{…},"origin":…,…extra}. Caller frees. */
 char *gdb_op_to_json(const gdb_op *op);
 
-/* Calls fn for each logged operation whose timestamp is after `after` (all when after is
- * {0,0}), in timestamp order. The op and its pointers are valid during the call only. */
+/* Calls fn for each logged operation that was logged after `after`, a reading of this
+ * database's clock (see gdb_last_seen; {0,0} for all), oldest first. The log position orders
+ * operations by when they reached this database, so one that arrived late is still "after".
+ * The op and its pointers are valid during the call only; fn may call into db. */
 typedef int (*gdb_op_fn)(const gdb_op *op, void *data);
 int gdb_oplog_since(gdb_t *db, gdb_hlc after, gdb_op_fn fn, void *data);
 /* True when the log still holds every operation after `after`, so a peer that has seen
  * everything up to `after` can catch up from the log alone. */
 bool gdb_oplog_covers(gdb_t *db, gdb_hlc after);
-/* The newest timestamp this database has seen (local or remote). */
+/* This database's clock: the newest timestamp it has issued or seen. A peer that remembers
+ * it at the end of a sync asks for gdb_oplog_since(that) next time. */
 gdb_hlc gdb_last_seen(gdb_t *db);
 
 /* ══════════════════ identities and signing (sm) ══════════════════ */

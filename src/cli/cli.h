@@ -18,12 +18,13 @@ enum { CLI_OK = 0, CLI_NOTFOUND = 1, CLI_USAGE = 2, CLI_FAIL = 3 };
 /* Options that come before the command. */
 typedef struct cli_global {
   const char *db_path; /* --db PATH */
-  bool sync;           /* --sync: durability "sync" */
   const char *prog;    /* argv[0] */
 } cli_global;
 
-/* A command: argv[0] is the command name; returns an exit code. */
+/* A command: argv[0] is the command name; returns an exit code. Database commands receive
+ * the open database (main opens --db; the shell keeps one open for all its commands). */
 typedef int (*cli_cmd_fn)(const cli_global *g, int argc, char **argv);
+typedef int (*cli_db_fn)(gdb_t *db, const cli_global *g, int argc, char **argv);
 
 /* Prints "genosdb: <msg>" to stderr and returns CLI_USAGE. */
 int cli_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -35,24 +36,27 @@ char *cli_read_file(const char *path, size_t *len);
 int cli_open_db(const cli_global *g, const gdb_options *opts, gdb_t **db);
 /* Writes one line to stdout and flushes it (so acknowledged ids reach a pipe at once). */
 void cli_println(const char *s);
+/* Prints a node as one JSON line. */
+int cli_print_node(const gdb_node *n);
+/* Runs one database command line against an open database (used by main and the shell). */
+int cli_run_db_command(gdb_t *db, const cli_global *g, int argc, char **argv);
 
-/* Commands, one file each (src/cli/cmd_<area>.c and bench/bench_<suite>.c). */
-int cmd_put(const cli_global *g, int argc, char **argv);
-int cmd_get(const cli_global *g, int argc, char **argv);
-int cmd_link(const cli_global *g, int argc, char **argv);
-int cmd_remove(const cli_global *g, int argc, char **argv);
-int cmd_clear(const cli_global *g, int argc, char **argv);
-int cmd_map(const cli_global *g, int argc, char **argv);
-int cmd_import(const cli_global *g, int argc, char **argv);
-int cmd_export(const cli_global *g, int argc, char **argv);
-int cmd_apply(const cli_global *g, int argc, char **argv);
-int cmd_oplog(const cli_global *g, int argc, char **argv);
-int cmd_hash(const cli_global *g, int argc, char **argv);
-int cmd_stats(const cli_global *g, int argc, char **argv);
-int cmd_shell(const cli_global *g, int argc, char **argv);
+/* Database commands (src/cli/cmd_db.c, cmd_import.c, shell.c). */
+int cmd_put(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_get(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_link(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_remove(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_clear(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_map(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_import(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_export(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_apply(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_oplog(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_hash(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_stats(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_shell(gdb_t *db, const cli_global *g, int argc, char **argv);
+
+/* Other commands (one file each: src/cli/cmd_<area>.c, bench/bench.c). */
 int cmd_bench(const cli_global *g, int argc, char **argv);
-
-/* Runs one command line (used by main and by the shell). */
-int cli_dispatch(const cli_global *g, int argc, char **argv);
 
 #endif

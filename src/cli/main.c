@@ -10,45 +10,60 @@
 
 typedef struct cli_command {
   const char *name;
-  cli_cmd_fn fn;
-  bool needs_db;
+  cli_cmd_fn fn;  /* commands without a database */
+  cli_db_fn dbfn; /* commands on --db */
   const char *usage;
 } cli_command;
 
 static const cli_command COMMANDS[] = {
-    {"put", cmd_put, true, "put [--id ID] JSON            store a value, print its id"},
-    {"get", cmd_get, true, "get ID                        print a node"},
-    {"link", cmd_link, true, "link SRC DST                  add the edge SRC -> DST"},
-    {"remove", cmd_remove, true, "remove ID                     remove a node and its edges"},
-    {"clear", cmd_clear, true, "clear                         remove every node"},
-    {"map", cmd_map, true, "map [OPTIONS_JSON]            print matching nodes, one per line"},
-    {"import", cmd_import, true, "import [--sync] FILE|-        load JSON Lines, print each id"},
-    {"export", cmd_export, true, "export                        print every node as JSON Lines"},
-    {"apply", cmd_apply, true, "apply FILE|-                  merge remote operations (JSON Lines)"},
-    {"oplog", cmd_oplog, true, "oplog [--after P:L]           print logged operations"},
-    {"hash", cmd_hash, true, "hash                          print the state hash"},
-    {"stats", cmd_stats, true, "stats                         print counters"},
-    {"shell", cmd_shell, true, "shell                         interactive prompt for these verbs"},
-    {"bench", cmd_bench, false, "bench core [--nodes N]        run a benchmark, print JSON"},
+    {"put", NULL, cmd_put, "put [--id ID] JSON|-            store a value, print its id"},
+    {"get", NULL, cmd_get, "get ID                          print a node"},
+    {"link", NULL, cmd_link, "link SRC DST                    add the edge SRC -> DST"},
+    {"remove", NULL, cmd_remove, "remove ID                       remove a node and its edges"},
+    {"clear", NULL, cmd_clear, "clear                           remove every node"},
+    {"map", NULL, cmd_map, "map [OPTIONS_JSON]              print matching nodes, one per line"},
+    {"import", NULL, cmd_import, "import [--sync] FILE|-          load JSON Lines, print each id"},
+    {"export", NULL, cmd_export, "export                          print every node as JSON Lines"},
+    {"apply", NULL, cmd_apply, "apply FILE|-                    merge remote operations"},
+    {"oplog", NULL, cmd_oplog, "oplog [--after PHYSICAL:LOGICAL] print logged operations"},
+    {"hash", NULL, cmd_hash, "hash                            print the state hash"},
+    {"stats", NULL, cmd_stats, "stats                           print counters"},
+    {"shell", NULL, cmd_shell, "shell                           interactive prompt for these verbs"},
+    {"bench", cmd_bench, NULL, "bench core [--nodes N]          run a benchmark, print JSON"},
 };
+#define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
 static void usage(FILE *f) {
   fprintf(f, "usage: genosdb [--db PATH] COMMAND [ARGS]\n\ncommands:\n");
-  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++)
-    fprintf(f, "  %s%s\n", COMMANDS[i].needs_db ? "--db PATH " : "", COMMANDS[i].usage);
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    fprintf(f, "  %s%s\n", COMMANDS[i].dbfn ? "--db PATH " : "          ", COMMANDS[i].usage);
   fprintf(f, "\nexit status: 0 ok, 1 not found, 2 bad input, 3 other failure\n");
 }
 
-int cli_dispatch(const cli_global *g, int argc, char **argv) {
-  if (argc < 1) return cli_usage("missing command (try --help)");
-  for (size_t i = 0; i < sizeof COMMANDS / sizeof COMMANDS[0]; i++) {
-    const cli_command *c = &COMMANDS[i];
-    if (strcmp(c->name, argv[0])) continue;
-    if (c->needs_db && !g->db_path)
-      return cli_usage("%s: no database given (use: genosdb --db PATH %s)", c->name, c->usage);
-    return c->fn(g, argc, argv);
-  }
-  return cli_usage("unknown command \"%s\" (try --help)", argv[0]);
+static const cli_command *find_command(const char *name) {
+  for (size_t i = 0; i < NCOMMANDS; i++)
+    if (!strcmp(COMMANDS[i].name, name)) return &COMMANDS[i];
+  return NULL;
+}
+
+int cli_run_db_command(gdb_t *db, const cli_global *g, int argc, char **argv) {
+  const cli_command *c = argc ? find_command(argv[0]) : NULL;
+  if (!c || !c->dbfn) return cli_usage("unknown command \"%s\" (try help)", argc ? argv[0] : "");
+  return c->dbfn(db, g, argc, argv);
+}
+
+static int dispatch(const cli_global *g, int argc, char **argv) {
+  const cli_command *c = find_command(argv[0]);
+  if (!c) return cli_usage("unknown command \"%s\" (try --help)", argv[0]);
+  if (c->fn) return c->fn(g, argc, argv);
+  if (!g->db_path) return cli_usage("%s: no database given (usage: genosdb --db PATH %s)", c->name, c->usage);
+  gdb_t *db;
+  int rc = cli_open_db(g, NULL, &db);
+  if (rc) return rc;
+  rc = c->dbfn(db, g, argc, argv);
+  int crc = gdb_close(db);
+  if (crc && rc == CLI_OK) rc = cli_fail(crc, "close");
+  return rc;
 }
 
 int main(int argc, char **argv) {
@@ -74,5 +89,5 @@ int main(int argc, char **argv) {
     usage(stderr);
     return CLI_USAGE;
   }
-  return cli_dispatch(&g, argc - i, argv + i);
+  return dispatch(&g, argc - i, argv + i);
 }

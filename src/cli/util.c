@@ -20,7 +20,11 @@ int cli_usage(const char *fmt, ...) {
 
 int cli_fail(int err, const char *what) {
   const char *msg = gdb_errmsg();
-  fprintf(stderr, "genosdb: %s: %s\n", what, msg[0] ? msg : gdb_strerror(err));
+  size_t wl = strlen(what);
+  if (!strncmp(msg, what, wl) && msg[wl] == ':') /* the library already named the verb */
+    fprintf(stderr, "genosdb: %s\n", msg);
+  else
+    fprintf(stderr, "genosdb: %s: %s\n", what, msg[0] ? msg : gdb_strerror(err));
   switch (err) {
   case GDB_ENOTFOUND: return CLI_NOTFOUND;
   case GDB_EINVAL:
@@ -64,7 +68,6 @@ int cli_open_db(const cli_global *g, const gdb_options *opts, gdb_t **db) {
     o = *opts;
   else
     gdb_options_init(&o);
-  if (g->sync) o.durability = GDB_DURABILITY_SYNC;
   int rc = gdb_open(g->db_path, &o, db);
   if (rc) return cli_fail(rc, "open");
   return CLI_OK;
@@ -74,4 +77,12 @@ void cli_println(const char *s) {
   fputs(s, stdout);
   fputc('\n', stdout);
   fflush(stdout);
+}
+
+int cli_print_node(const gdb_node *n) {
+  char *j = gdb_node_json(n);
+  if (!j) return cli_fail(GDB_ENOMEM, "print");
+  cli_println(j);
+  gdb_free(j);
+  return CLI_OK;
 }

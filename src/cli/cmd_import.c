@@ -1,0 +1,225 @@
+/*
+ * cmd_import.c — `import [--sync] FILE|-`: JSON Lines in, one id out per line once the line is
+ * acknowledged. With --sync, ids are printed only after the lines are committed to disk; the
+ * CLI commits in groups (every 1,024 lines or 50 ms) so durability costs one fsync per group.
+ *
+ * A line is either a value (a JSON object) or a node {"id":…,"value":{…},"edges":[…]}: an
+ * object whose keys are only id, value, edges and timestamp, with an object "value". A file
+ * is checked whole before anything is stored, so a bad line changes nothing; standard input
+ * is streamed and stops at the first bad line, after the lines before it.
+ */
+#include "cli/cli.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct import_line {
+  json_t *value;   /* borrowed from root */
+  const char *id;  /* explicit id or NULL */
+  json_t *edges;   /* array of strings or NULL */
+  json_t *root;
+} import_line;
+
+static bool is_node_form(json_t *o) {
+  json_t *v = json_object_get(o, "value");
+  if (!json_is_object(v)) return false;
+  const char *k;
+  json_t *x;
+  json_object_foreach(o, k, x) {
+    if (strcmp(k, "id") && strcmp(k, "value") && strcmp(k, "edges") && strcmp(k, "timestamp")) return false;
+  }
+  return true;
+}
+
+/* Parses one line; on failure writes the reason into err. */
+static bool parse_line(const char *text, size_t len, import_line *out, char *err, size_t errcap) {
+  memset(out, 0, sizeof *out);
+  json_error_t e;
+  json_t *j = json_loadb(text, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL | JSON_ALLOW_NUL, &e);
+  if (!j) {
+    snprintf(err, errcap, "not valid JSON: %s (column %d)", e.text, e.column);
+    return false;
+  }
+  out->root = j;
+  if (!json_is_object(j)) {
+    snprintf(err, errcap, "a line must be a JSON object (a value, or {\"id\":…,\"value\":{…},\"edges\":[…]})");
+    json_decref(j);
+    return false;
+  }
+  if (!is_node_form(j)) {
+    out->value = j;
+    return true;
+  }
+  out->value = json_object_get(j, "value");
+  json_t *id = json_object_get(j, "id");
+  if (id && !json_is_string(id)) {
+    snprintf(err, errcap, "\"id\" must be a string");
+    json_decref(j);
+    return false;
+  }
+  out->id = id ? json_string_value(id) : NULL;
+  json_t *edges = json_object_get(j, "edges");
+  if (edges) {
+    size_t i;
+    json_t *t;
+    bool ok = json_is_array(edges);
+    json_array_foreach(edges, i, t) ok = ok && json_is_string(t);
+    if (!ok) {
+      snprintf(err, errcap, "\"edges\" must be an array of id strings");
+      json_decref(j);
+      return false;
+    }
+    out->edges = edges;
+  }
+  return true;
+}
+
+/* Stores a parsed line; its id goes to out_id. */
+static int store_line(gdb_t *db, const import_line *l, char *out_id) {
+  char *text = json_dumps(l->value, JSON_COMPACT | JSON_REAL_PRECISION(17));
+  if (!text) return GDB_ENOMEM;
+  int rc = gdb_put_json(db, l->id, text, strlen(text), out_id);
+  free(text);
+  size_t i;
+  json_t *t;
+  if (!rc && l->edges) json_array_foreach(l->edges, i, t) {
+      if ((rc = gdb_link(db, out_id, json_string_value(t)))) break;
+    }
+  return rc;
+}
+
+typedef struct progress {
+  bool on;
+  long long total; /* bytes, or -1 when unknown */
+  long long bytes, lines;
+  struct timespec start, last;
+} progress;
+
+static double since(const struct timespec *a) {
+  struct timespec now;
+  clock_gettime(CLOCK_MONOTONIC, &now);
+  return (double)(now.tv_sec - a->tv_sec) + (double)(now.tv_nsec - a->tv_nsec) / 1e9;
+}
+
+static void progress_show(progress *p, bool final) {
+  if (!p->on || (!final && since(&p->last) < 0.1)) return;
+  clock_gettime(CLOCK_MONOTONIC, &p->last);
+  double secs = since(&p->start);
+  double rate = secs > 0 ? (double)p->lines / secs : 0;
+  if (p->total > 0) {
+    int pct = (int)(100.0 * (double)p->bytes / (double)p->total), bar = pct * 30 / 100;
+    fprintf(stderr, "\r[%.*s%*s] %3d%%  %lld lines  %.0f lines/s ", bar, "==============================", 30 - bar, "",
+            pct, p->lines, rate);
+  } else {
+    fprintf(stderr, "\r%lld lines  %.0f lines/s ", p->lines, rate);
+  }
+  if (final) fputc('\n', stderr);
+}
+
+/* Ids waiting for their group commit (--sync). */
+typedef struct pending {
+  char **ids;
+  size_t n, cap;
+  struct timespec since;
+} pending;
+
+static int flush_pending(gdb_t *db, pending *p) {
+  if (!p->n) return CLI_OK;
+  int rc = gdb_flush(db);
+  if (rc) return cli_fail(rc, "import");
+  for (size_t i = 0; i < p->n; i++) {
+    fputs(p->ids[i], stdout);
+    fputc('\n', stdout);
+    free(p->ids[i]);
+  }
+  fflush(stdout);
+  p->n = 0;
+  return CLI_OK;
+}
+
+int cmd_import(gdb_t *db, const cli_global *g, int argc, char **argv) {
+  (void)g;
+  bool sync = false;
+  const char *path = NULL;
+  for (int i = 1; i < argc; i++) {
+    if (!strcmp(argv[i], "--sync")) sync = true;
+    else if (argv[i][0] == '-' && argv[i][1] == '-') return cli_usage("import: unknown flag \"%s\" (usage: import [--sync] FILE|-)", argv[i]);
+    else if (path) return cli_usage("import: one input expected (usage: import [--sync] FILE|-)");
+    else path = argv[i];
+  }
+  if (!path) return cli_usage("import: missing the input (usage: import [--sync] FILE|-)");
+  FILE *f = strcmp(path, "-") ? fopen(path, "r") : stdin;
+  if (!f) return cli_usage("import: cannot open %s", path);
+  struct stat st;
+  bool regular = fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode);
+  progress prog = {.on = isatty(STDERR_FILENO), .total = regular ? (long long)st.st_size : -1};
+  clock_gettime(CLOCK_MONOTONIC, &prog.start);
+  prog.last = prog.start;
+
+  char *line = NULL, err[512];
+  size_t cap = 0;
+  ssize_t len;
+  long long lineno = 0;
+  int rc = CLI_OK;
+  if (regular) { /* check the whole file before storing anything */
+    while (rc == CLI_OK && (len = getline(&line, &cap, f)) >= 0) {
+      lineno++;
+      if (strspn(line, " \t\r\n") == (size_t)len) continue;
+      import_line l;
+      if (!parse_line(line, (size_t)len, &l, err, sizeof err))
+        rc = cli_usage("import: %s line %lld: %s; nothing was imported", path, lineno, err);
+      else
+        json_decref(l.root);
+    }
+    if (rc == CLI_OK) rewind(f);
+    lineno = 0;
+  }
+  pending pend = {0};
+  clock_gettime(CLOCK_MONOTONIC, &pend.since);
+  while (rc == CLI_OK && (len = getline(&line, &cap, f)) >= 0) {
+    lineno++;
+    prog.bytes += len;
+    if (strspn(line, " \t\r\n") == (size_t)len) continue;
+    import_line l;
+    if (!parse_line(line, (size_t)len, &l, err, sizeof err)) {
+      rc = cli_usage("import: line %lld: %s; the lines before it were imported", lineno, err);
+      break;
+    }
+    char id[GDB_ID_BUFSZ];
+    int e = store_line(db, &l, id);
+    json_decref(l.root);
+    if (e) {
+      char what[64];
+      snprintf(what, sizeof what, "import: line %lld", lineno);
+      rc = cli_fail(e, what);
+      break;
+    }
+    prog.lines++;
+    if (!sync) {
+      cli_println(id);
+    } else {
+      if (pend.n == pend.cap) {
+        pend.cap = pend.cap ? pend.cap * 2 : 1024;
+        pend.ids = realloc(pend.ids, pend.cap * sizeof *pend.ids);
+      }
+      if (pend.n == 0) clock_gettime(CLOCK_MONOTONIC, &pend.since);
+      pend.ids[pend.n++] = strdup(id);
+      if (pend.n >= 1024 || since(&pend.since) > 0.05) rc = flush_pending(db, &pend);
+    }
+    progress_show(&prog, false);
+  }
+  if (rc == CLI_OK || pend.n) {
+    int r2 = flush_pending(db, &pend); /* lines stored before an error are still acknowledged */
+    if (rc == CLI_OK) rc = r2;
+  }
+  progress_show(&prog, true);
+  free(pend.ids);
+  free(line);
+  if (f != stdin) fclose(f);
+  return rc;
+}

@@ -1,0 +1,50 @@
+/*
+ * hash.h — SipHash-1-3 with a per-process random key, and an insertion-ordered hash table.
+ *
+ * Node ids come from remote peers, so the table must not degrade under chosen keys: the hash
+ * is keyed SipHash (as in Rust and Python), not a fixed-seed mixer. The table keeps entries in
+ * insertion order (a dense array plus an open-addressed index, as CPython's dict does): scans
+ * walk memory sequentially and iteration order is stable.
+ */
+#ifndef GDB_CORE_HASH_H
+#define GDB_CORE_HASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* SipHash-c-d of data under a 16-byte key (exposed for tests against reference vectors). */
+uint64_t gdb_siphash(const uint8_t key[16], const void *data, size_t len, int c, int d);
+/* SipHash-1-3 under this process's random key. */
+uint64_t gdb_hash(const void *data, size_t len);
+
+typedef struct gdb_dict_entry {
+  uint64_t hash;
+  void *item; /* NULL marks a hole left by a deletion */
+} gdb_dict_entry;
+
+/* Returns the key of an item (its id). */
+typedef const char *(*gdb_dict_key_fn)(const void *item, size_t *len);
+
+typedef struct gdb_dict {
+  uint32_t *index; /* 0 empty, 1 deleted, else entry position + 2 */
+  uint32_t mask;
+  uint32_t used;   /* index slots not empty (live + deleted) */
+  gdb_dict_entry *entries;
+  uint32_t nentries, cap; /* entries written (holes included), capacity */
+  uint32_t count;         /* live items */
+  gdb_dict_key_fn key;
+} gdb_dict;
+
+void gdb_dict_init(gdb_dict *d, gdb_dict_key_fn key);
+void gdb_dict_free(gdb_dict *d);
+/* The entry holding key, or NULL. The pointer is valid until the next insert or delete. */
+gdb_dict_entry *gdb_dict_find(const gdb_dict *d, const char *key, size_t len, uint64_t hash);
+/* Appends item under hash (the key must not be present). False on allocation failure. */
+bool gdb_dict_insert(gdb_dict *d, uint64_t hash, void *item);
+/* Removes the entry (from gdb_dict_find); its item is not freed. */
+void gdb_dict_delete(gdb_dict *d, gdb_dict_entry *e);
+/* Reserves room for n more items without rehashing on the way. */
+bool gdb_dict_reserve(gdb_dict *d, uint32_t n);
+
+#endif
