@@ -74,7 +74,7 @@ static int install(gdb_graph *g, gdb_dict_entry *e, uint64_t h, gdb_node *after,
   if (e) e->item = after;
   g->live += gdb_node_live(after) - (before ? gdb_node_live(before) : 0);
   g->tombstones += is_tombstone(after) - is_tombstone(before);
-  g->edges += after->nedges - (before ? before->nedges : 0);
+  g->edges += (uint64_t)after->nedges - (before ? before->nedges : 0u); /* wraps back when it shrinks */
   if (report && g->sink.node_changed) g->sink.node_changed(g->sink.ctx, before, after, what);
   if (before) gdb_node_release(before);
   return 1;
@@ -132,9 +132,19 @@ static void rev_del(gdb_graph *g, const gdb_rstr *target, const char *src, size_
 
 /* ── operations ── */
 
-/* Orders two upserts of one node: timestamp, then origin, then value bytes. */
+/* Orders the origin and extra fields of two operations with equal timestamps. */
+static int meta_order(const char *origin, const uint8_t *extra, size_t elen, const gdb_node *b) {
+  int c = strcmp(origin, gdb_node_origin(b));
+  if (c) return c < 0 ? -1 : 1;
+  size_t n = elen < b->extra_len ? elen : b->extra_len;
+  c = n ? memcmp(extra, gdb_node_extra(b), n) : 0;
+  if (c) return c < 0 ? -1 : 1;
+  return (elen > b->extra_len) - (elen < b->extra_len);
+}
+
+/* Orders two upserts of one node: timestamp, then origin, then value bytes, then extra. */
 static int upsert_order(gdb_hlc ats, const char *aorigin, const uint8_t *av, size_t alen,
-                        const gdb_node *b) {
+                        const uint8_t *aextra, size_t aelen, const gdb_node *b) {
   int c = gdb_hlc_compare(ats, b->ts);
   if (c) return c;
   c = strcmp(aorigin, gdb_node_origin(b));
@@ -142,7 +152,8 @@ static int upsert_order(gdb_hlc ats, const char *aorigin, const uint8_t *av, siz
   size_t n = alen < b->value_len ? alen : b->value_len;
   c = memcmp(av, gdb_node_valuep(b), n);
   if (c) return c < 0 ? -1 : 1;
-  return (alen > b->value_len) - (alen < b->value_len);
+  if (alen != b->value_len) return alen > b->value_len ? 1 : -1;
+  return meta_order(aorigin, aextra, aelen, b);
 }
 
 int gdb_graph_upsert(gdb_graph *g, const char *id, size_t len, const uint8_t *value,
@@ -154,7 +165,7 @@ int gdb_graph_upsert(gdb_graph *g, const char *id, size_t len, const uint8_t *va
   if (!origin) origin = "";
   if (cur) {
     if (gdb_hlc_compare(ts, cur->removed) <= 0) return 0; /* removed at or after it */
-    if (gdb_node_live(cur) && upsert_order(ts, origin, value, vlen, cur) <= 0) return 0;
+    if (gdb_node_live(cur) && upsert_order(ts, origin, value, vlen, extra, elen, cur) <= 0) return 0;
   }
   gdb_node *n = gdb_node_new(id, len, origin, value, vlen, extra, elen, ts,
                              cur ? cur->removed : (gdb_hlc){0, 0}, edges_ref(cur),
@@ -208,7 +219,24 @@ int gdb_graph_remove(gdb_graph *g, const char *id, size_t len, gdb_hlc ts, const
                      const uint8_t *extra, size_t elen) {
   uint64_t h = gdb_hash(id, len);
   gdb_dict_entry *e = gdb_dict_find(&g->nodes, id, len, h);
-  if (e && gdb_hlc_compare(ts, ((gdb_node *)e->item)->removed) <= 0) return 0;
+  if (!origin) origin = "";
+  if (e) {
+    gdb_node *cur = e->item;
+    int c = gdb_hlc_compare(ts, cur->removed);
+    if (c < 0) return 0;
+    if (c == 0) {
+      /* The same removal time from elsewhere: the effects are identical; only a tombstone's
+       * origin and extra can differ, and the greater pair keeps them, whatever the order. */
+      if (gdb_node_live(cur) || meta_order(origin, extra, elen, cur) <= 0) return 0;
+      gdb_node *n = gdb_node_new(id, len, origin, NULL, 0, extra, elen, (gdb_hlc){0, 0}, ts,
+                                 edges_ref(cur), cur->nedges, cur->ord);
+      if (!n) {
+        gdb_edgebuf_unref(cur->edges);
+        return gdb_fail(GDB_ENOMEM, "out of memory");
+      }
+      return install(g, e, h, n, GDB_CHANGE_RECORD, true);
+    }
+  }
 
   /* Edges into the node stamped at or before the removal. Copy the source list first: each
    * drop edits it. */
