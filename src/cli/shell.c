@@ -105,6 +105,7 @@ int cmd_shell(gdb_t *db, const cli_global *g, int argc, char **argv) {
       break;
     } else if (!strcmp(args[0], "help")) {
       help();
+      last = CLI_OK;
     } else if (!strcmp(args[0], "shell")) {
       last = cli_usage("already in the shell");
     } else {

@@ -69,6 +69,11 @@ static int parse_query(const char *options, query *q) {
           rc = gdb_fail(GDB_EQUERY, "map: operator \"%s\" is not supported (conditions are field equality)", field);
           goto out;
         }
+        if (json_is_object(want) && json_object_size(want) && json_object_iter_key(json_object_iter(want))[0] == '$') {
+          rc = gdb_fail(GDB_EQUERY, "map: operator \"%s\" on \"%s\" is not supported (conditions are field equality)",
+                        json_object_iter_key(json_object_iter(want)), field);
+          goto out;
+        }
         eq_term *t = &q->terms[q->nterms++];
         gdb_buf b = {0};
         if (!(t->path = strdup(field)) || (rc = gdb_value_from_jansson(want, &b))) {

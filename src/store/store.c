@@ -78,7 +78,7 @@ static int sql_fail(gdb_store *s, int code, const char *what) {
   int gerr = code;
   if (rc == SQLITE_CORRUPT || rc == SQLITE_NOTADB) gerr = GDB_ECORRUPT;
   else if (rc == SQLITE_FULL) gerr = GDB_EIO;
-  const char *hint = gerr == GDB_ECORRUPT ? " (the file is damaged or not a database: restore it from a backup or export what `genosdb export` can still read)"
+  const char *hint = gerr == GDB_ECORRUPT ? " (the file is damaged or is not a genosdb database: restore it from a backup)"
                      : rc == SQLITE_FULL  ? " (the disk is full)" : "";
   return gdb_fail(gerr, "%s: %s: %s%s", s->path, what, sqlite3_errmsg(s->db), hint);
 }
@@ -215,7 +215,12 @@ int gdb_store_open(const char *path, const gdb_options *opts, gdb_store **out,
   }
   sqlite3_extended_result_codes(s->db, 0);
   /* The first read of the file: a non-database or damaged header fails here. */
-  if ((rc = exec(s, "PRAGMA journal_mode=WAL"))) goto err;
+  char *err_text = NULL;
+  if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, &err_text) != SQLITE_OK) {
+    sqlite3_free(err_text);
+    rc = sql_fail(s, GDB_EIO, "reading the file header");
+    goto err;
+  }
   if ((rc = create_or_check_schema(s))) goto err;
   char pragmas[256];
   /* FULL: every commit reaches the disk before it counts. Commits are batched, so this costs
