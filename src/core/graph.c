@@ -72,6 +72,7 @@ static int install(gdb_graph *g, gdb_dict_entry *e, uint64_t h, gdb_node *after,
     return gdb_fail(GDB_ENOMEM, "out of memory");
   }
   if (e) e->item = after;
+  g->last = after;
   g->live += gdb_node_live(after) - (before ? gdb_node_live(before) : 0);
   g->tombstones += is_tombstone(after) - is_tombstone(before);
   g->edges += (uint64_t)after->nedges - (before ? before->nedges : 0u); /* wraps back when it shrinks */
@@ -156,6 +157,10 @@ static int upsert_order(gdb_hlc ats, const char *aorigin, const uint8_t *av, siz
   return meta_order(aorigin, aextra, aelen, b);
 }
 
+static int full(const gdb_graph *g) {
+  return gdb_fail(GDB_ETOOBIG, "the database holds %llu records, its limit", (unsigned long long)g->next_ord - 1);
+}
+
 int gdb_graph_upsert(gdb_graph *g, const char *id, size_t len, const uint8_t *value,
                      size_t vlen, gdb_hlc ts, const char *origin, const uint8_t *extra,
                      size_t elen) {
@@ -163,13 +168,14 @@ int gdb_graph_upsert(gdb_graph *g, const char *id, size_t len, const uint8_t *va
   gdb_dict_entry *e = gdb_dict_find(&g->nodes, id, len, h);
   gdb_node *cur = e ? e->item : NULL;
   if (!origin) origin = "";
+  if (!cur && g->next_ord > GDB_MAX_RECORDS) return full(g);
   if (cur) {
     if (gdb_hlc_compare(ts, cur->removed) <= 0) return 0; /* removed at or after it */
     if (gdb_node_live(cur) && upsert_order(ts, origin, value, vlen, extra, elen, cur) <= 0) return 0;
   }
   gdb_node *n = gdb_node_new(id, len, origin, value, vlen, extra, elen, ts,
                              cur ? cur->removed : (gdb_hlc){0, 0}, edges_ref(cur),
-                             cur ? cur->nedges : 0, cur ? cur->ord : g->next_ord);
+                             cur ? cur->nedges : 0, cur ? cur->ord : (uint32_t)g->next_ord);
   if (!n) {
     if (cur) gdb_edgebuf_unref(cur->edges);
     return gdb_fail(GDB_ENOMEM, "out of memory");
@@ -220,6 +226,7 @@ int gdb_graph_remove(gdb_graph *g, const char *id, size_t len, gdb_hlc ts, const
   uint64_t h = gdb_hash(id, len);
   gdb_dict_entry *e = gdb_dict_find(&g->nodes, id, len, h);
   if (!origin) origin = "";
+  if (!e && g->next_ord > GDB_MAX_RECORDS) return full(g);
   if (e) {
     gdb_node *cur = e->item;
     int c = gdb_hlc_compare(ts, cur->removed);
@@ -273,7 +280,7 @@ int gdb_graph_remove(gdb_graph *g, const char *id, size_t len, gdb_hlc ts, const
     n = gdb_node_derive(cur, ts, edges_ref(cur), cur->nedges);
   } else {
     n = gdb_node_new(id, len, origin, NULL, 0, extra, elen, (gdb_hlc){0, 0}, ts, edges_ref(cur),
-                     cur ? cur->nedges : 0, cur ? cur->ord : g->next_ord);
+                     cur ? cur->nedges : 0, cur ? cur->ord : (uint32_t)g->next_ord);
     if (n && !cur) g->next_ord++;
   }
   if (!n) {
@@ -292,6 +299,7 @@ static int link_edge(gdb_graph *g, const char *src, size_t slen, const char *dst
   gdb_node *d = gdb_graph_find(g, dst, dlen);
   if (d && gdb_hlc_compare(ts, d->removed) <= 0) return 0;
 
+  if (!s && g->next_ord > GDB_MAX_RECORDS) return full(g);
   gdb_rstr *target = NULL;
   long at = s ? gdb_edges_find(s, dst, dlen) : -1;
   if (at >= 0) {
@@ -323,7 +331,7 @@ static int link_edge(gdb_graph *g, const char *src, size_t slen, const char *dst
     stub.owner = &stub;
     nb = gdb_edges_with(&stub, target, ts, &count);
     n = nb ? gdb_node_new(src, slen, "", NULL, 0, NULL, 0, (gdb_hlc){0, 0}, (gdb_hlc){0, 0}, nb,
-                          count, g->next_ord)
+                          count, (uint32_t)g->next_ord)
            : NULL;
     if (n) g->next_ord++;
   }

@@ -23,6 +23,9 @@ typedef enum gdb_change {
   GDB_CHANGE_EDGES = 2,  /* only the edge list changed */
 } gdb_change;
 
+/* Records (live, removed or pending) one graph holds at most. */
+#define GDB_MAX_RECORDS 4000000000u
+
 typedef struct gdb_graph_sink {
   void *ctx;
   /* A record was created or replaced; before is NULL for a new record. Both borrowed. */
@@ -37,8 +40,9 @@ typedef struct gdb_graph {
   gdb_dict nodes; /* id -> current gdb_node snapshot (live, tombstone or stub) */
   gdb_dict rev;   /* target id -> sources with an edge to it */
   uint64_t live, tombstones, edges;
-  uint64_t next_ord;
+  uint64_t next_ord; /* records are numbered from 1; at most GDB_MAX_RECORDS */
   gdb_graph_sink sink;
+  gdb_node *last; /* the record installed by the last call that changed the state (borrowed) */
 } gdb_graph;
 
 void gdb_graph_init(gdb_graph *g, gdb_graph_sink sink);

@@ -45,7 +45,7 @@ static gdb_edgebuf *edgebuf_ref(gdb_edgebuf *b) {
 
 gdb_node *gdb_node_new(const char *id, size_t id_len, const char *origin, const uint8_t *value,
                        size_t value_len, const uint8_t *extra, size_t extra_len, gdb_hlc ts,
-                       gdb_hlc removed, gdb_edgebuf *edges, uint32_t nedges, uint64_t ord) {
+                       gdb_hlc removed, gdb_edgebuf *edges, uint32_t nedges, uint32_t ord) {
   size_t olen = origin ? strlen(origin) : 0;
   if (olen > UINT16_MAX) olen = UINT16_MAX;
   gdb_node *n = malloc(sizeof *n + id_len + 1 + olen + 1 + value_len + extra_len);
@@ -56,7 +56,6 @@ gdb_node *gdb_node_new(const char *id, size_t id_len, const char *origin, const 
   n->extra_len = (uint32_t)extra_len;
   n->id_len = (uint16_t)id_len;
   n->origin_len = (uint16_t)olen;
-  n->pad_ = 0;
   n->ord = ord;
   n->ts = ts;
   n->removed = removed;

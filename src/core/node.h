@@ -58,8 +58,7 @@ struct gdb_node {
   uint32_t value_len; /* 0: no value (tombstone or stub) */
   uint32_t extra_len;
   uint16_t id_len, origin_len;
-  uint32_t pad_;
-  uint64_t ord;       /* creation order of the record, kept across restarts */
+  uint32_t ord;       /* creation order of the record, kept across restarts (its row key) */
   gdb_hlc ts;         /* of the operation that set the value ({0,0} without value) */
   gdb_hlc removed;    /* of the newest removal seen ({0,0} if none) */
   gdb_edgebuf *edges; /* NULL when nedges == 0 */
@@ -84,7 +83,7 @@ static inline bool gdb_node_live(const gdb_node *n) { return n->value_len != 0; 
  * passes to the node. */
 gdb_node *gdb_node_new(const char *id, size_t id_len, const char *origin, const uint8_t *value,
                        size_t value_len, const uint8_t *extra, size_t extra_len, gdb_hlc ts,
-                       gdb_hlc removed, gdb_edgebuf *edges, uint32_t nedges, uint64_t ord);
+                       gdb_hlc removed, gdb_edgebuf *edges, uint32_t nedges, uint32_t ord);
 /* A snapshot sharing base's payload with other removal time and edges (edges adopted). */
 gdb_node *gdb_node_derive(const gdb_node *base, gdb_hlc removed, gdb_edgebuf *edges,
                           uint32_t nedges);

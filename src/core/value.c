@@ -5,6 +5,8 @@
  * re-encoded canonically with msgpack-c's packer; values the library wrote are printed by
  * walking them with the mp.h cursor.
  */
+/* SHA256_Init & co. are deprecated in OpenSSL 3 but remain its fastest path for short input. */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "core/value.h"
 
 #include "core/error.h"
@@ -14,6 +16,7 @@
 #include <math.h>
 #include <msgpack.h>
 #include <openssl/evp.h>
+#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -52,7 +55,9 @@ static uint32_t utf16_second(uint32_t cp) {
 
 int gdb_canon_key_cmp(const char *a, size_t alen, const char *b, size_t blen) {
   uint64_t ia, ib;
-  bool xa = key_index(a, alen, &ia), xb = key_index(b, blen, &ib);
+  /* Only keys starting with a digit can be array indices. */
+  bool da = alen && a[0] >= '0' && a[0] <= '9', db = blen && b[0] >= '0' && b[0] <= '9';
+  bool xa = da && key_index(a, alen, &ia), xb = db && key_index(b, blen, &ib);
   if (xa || xb) {
     if (xa && xb) return ia < ib ? -1 : ia > ib;
     return xa ? -1 : 1;
@@ -61,6 +66,7 @@ int gdb_canon_key_cmp(const char *a, size_t alen, const char *b, size_t blen) {
   size_t n = alen < blen ? alen : blen, i = 0;
   while (i < n && ua[i] == ub[i]) i++;
   if (i == n) return alen < blen ? -1 : alen > blen;
+  if (ua[i] < 0x80 && ub[i] < 0x80) return ua[i] < ub[i] ? -1 : 1; /* ASCII: bytes are code units */
   /* The strings share bytes [0, i): back up to the start of the character that differs. */
   while (i > 0 && (ua[i] & 0xc0) == 0x80) i--;
   uint32_t ca = utf8_at(ua, alen, i), cb = utf8_at(ub, blen, i);
@@ -160,6 +166,14 @@ static size_t format_int(int64_t v, char *out) {
 bool gdb_utf8_valid(const char *str, size_t len) {
   const unsigned char *s = (const unsigned char *)str, *end = s + len;
   while (s < end) {
+    /* ASCII runs, eight bytes at a time */
+    while (end - s >= 8) {
+      uint64_t w;
+      memcpy(&w, s, 8);
+      if (w & 0x8080808080808080ULL) break;
+      s += 8;
+    }
+    if (s >= end) break;
     if (*s < 0x80) {
       s++;
       continue;
@@ -193,14 +207,17 @@ bool gdb_utf8_valid(const char *str, size_t len) {
 
 void gdb_json_escape(gdb_buf *out, const char *s, size_t len) {
   static const char HEX[] = "0123456789abcdef";
-  gdb_buf_putc(out, '"');
-  size_t run = 0; /* bytes copied through unchanged, flushed in one append */
+  /* Room for the common case (nothing to escape) up front; escapes grow it as needed. */
+  if (out->len + len + 2 > out->cap && !gdb_buf_grow(out, len + 2)) return;
+  uint8_t *o = out->data + out->len;
+  *o++ = '"';
   for (size_t i = 0; i < len; i++) {
     unsigned char c = (unsigned char)s[i];
-    if (c >= 0x20 && c != '"' && c != '\\') continue;
-    gdb_buf_put(out, s + run, i - run);
-    run = i + 1;
-    char esc[7] = {'\\', 0};
+    if (c >= 0x20 && c != '"' && c != '\\') {
+      *o++ = c;
+      continue;
+    }
+    char esc[6] = {'\\', 0};
     size_t n = 2;
     switch (c) {
     case '"': esc[1] = '"'; break;
@@ -216,10 +233,15 @@ void gdb_json_escape(gdb_buf *out, const char *s, size_t len) {
       esc[5] = HEX[c & 15];
       n = 6;
     }
-    gdb_buf_put(out, esc, n);
+    out->len = (size_t)(o - out->data);
+    /* the rest of the string, the closing quote and this escape */
+    if (out->len + n + (len - i) + 1 > out->cap && !gdb_buf_grow(out, n + (len - i) + 1)) return;
+    o = out->data + out->len;
+    memcpy(o, esc, n);
+    o += n;
   }
-  gdb_buf_put(out, s + run, len - run);
-  gdb_buf_putc(out, '"');
+  *o++ = '"';
+  out->len = (size_t)(o - out->data);
 }
 
 /* ───────────── base64 for blobs ───────────── */
@@ -516,55 +538,75 @@ int gdb_value_canonicalize(const uint8_t *mp, size_t len, uint8_t **out, size_t 
 
 /* ───────────── canonical check (fast path for values already canonical) ───────────── */
 
-static bool canonical_walk(mp_cur *c, int depth) {
+/* Validates that the value at c is canonical and, when out is not NULL, appends its canonical
+ * JSON in the same pass (a put without an id needs both). */
+static bool canonical_walk(mp_cur *c, int depth, gdb_buf *out) {
   const uint8_t *start = c->p;
   mp_item it;
   if (!mp_next(c, &it)) return false;
   size_t enc = (size_t)(c->p - start);
+  char num[32];
   switch (it.kind) {
   case MP_NIL:
-  case MP_BOOL: return true;
+    if (out) gdb_buf_put(out, "null", 4);
+    return true;
+  case MP_BOOL:
+    if (out) gdb_buf_puts(out, it.v.b ? "true" : "false");
+    return true;
   case MP_INT: {
-    if (it.v.i > (int64_t)GDB_MAX_SAFE_INT || it.v.i < -(int64_t)GDB_MAX_SAFE_INT) return false;
     int64_t v = it.v.i;
+    if (v > (int64_t)GDB_MAX_SAFE_INT || v < -(int64_t)GDB_MAX_SAFE_INT) return false;
     size_t want = (v >= -32 && v <= 127) ? 1 : (v >= -128 && v <= 255) ? 2 : (v >= -32768 && v <= 65535) ? 3 : (v >= INT32_MIN && v <= (int64_t)UINT32_MAX) ? 5 : 9;
-    /* msgpack-c packs non-negative values as unsigned and negative as signed */
-    if (enc != want) return false;
-    if (v >= 0 && *start >= 0xd0 && *start <= 0xd3) return false;
+    /* msgpack-c packs non-negative values as unsigned and negative ones as signed */
+    if (enc != want || (v >= 0 && *start >= 0xd0 && *start <= 0xd3)) return false;
+    if (out) gdb_buf_put(out, num, format_int(v, num));
     return true;
   }
   case MP_UINT: return false;
   case MP_FLOAT:
-    if (*start != 0xcb || !isfinite(it.v.f)) return false;
-    return !(it.v.f == trunc(it.v.f) && fabs(it.v.f) <= GDB_MAX_SAFE_INT);
+    if (*start != 0xcb || !isfinite(it.v.f) || (it.v.f == trunc(it.v.f) && fabs(it.v.f) <= GDB_MAX_SAFE_INT)) return false;
+    if (out) gdb_buf_put(out, num, gdb_format_double(it.v.f, num));
+    return true;
   case MP_STR: {
     size_t l = it.v.s.len, hdr = l < 32 ? 1 : l < 256 ? 2 : l < 65536 ? 3 : 5;
-    return enc == hdr + l && gdb_utf8_valid(it.v.s.p, l);
+    if (enc != hdr + l || !gdb_utf8_valid(it.v.s.p, l)) return false;
+    if (out) gdb_json_escape(out, it.v.s.p, l);
+    return true;
   }
   case MP_BIN: {
     size_t l = it.v.s.len, hdr = l < 256 ? 2 : l < 65536 ? 3 : 5;
-    return enc == hdr + l;
+    if (enc != hdr + l) return false;
+    if (out) {
+      gdb_buf_puts(out, "{\"$bin\":\"");
+      put_base64(out, it.v.s.p, l);
+      gdb_buf_puts(out, "\"}");
+    }
+    return true;
   }
   case MP_EXT: return false;
   case MP_ARRAY:
   case MP_MAP: {
     uint32_t n = it.v.n;
-    if (enc != (n < 16 ? 1u : n < 65536 ? 3u : 5u)) return false;
-    if (depth + 1 > GDB_VALUE_MAX_DEPTH) return false;
+    bool map = it.kind == MP_MAP;
+    if (enc != (n < 16 ? 1u : n < 65536 ? 3u : 5u) || depth + 1 > GDB_VALUE_MAX_DEPTH) return false;
+    if (out) gdb_buf_putc(out, map ? '{' : '[');
     const char *pk = NULL;
     uint32_t pklen = 0;
     for (uint32_t i = 0; i < n; i++) {
-      if (it.kind == MP_MAP) {
+      if (out && i) gdb_buf_putc(out, ',');
+      if (map) {
         mp_item k;
         mp_cur kc = *c;
         if (!mp_next(&kc, &k) || k.kind != MP_STR) return false;
-        if (!canonical_walk(c, depth + 1)) return false; /* validates the key string */
+        if (!canonical_walk(c, depth + 1, out)) return false; /* validates and prints the key */
         if (pk && gdb_canon_key_cmp(pk, pklen, k.v.s.p, k.v.s.len) >= 0) return false;
         pk = k.v.s.p;
         pklen = k.v.s.len;
+        if (out) gdb_buf_putc(out, ':');
       }
-      if (!canonical_walk(c, depth + 1)) return false;
+      if (!canonical_walk(c, depth + 1, out)) return false;
     }
+    if (out) gdb_buf_putc(out, map ? '}' : ']');
     return true;
   }
   }
@@ -573,7 +615,12 @@ static bool canonical_walk(mp_cur *c, int depth) {
 
 bool gdb_value_is_canonical(const uint8_t *mp, size_t len) {
   mp_cur c = mp_cursor(mp, len);
-  return canonical_walk(&c, 0) && mp_done(&c);
+  return canonical_walk(&c, 0, NULL) && mp_done(&c);
+}
+
+bool gdb_value_canonical_json(const uint8_t *mp, size_t len, gdb_buf *out) {
+  mp_cur c = mp_cursor(mp, len);
+  return canonical_walk(&c, 0, out) && mp_done(&c) && !out->oom;
 }
 
 /* ───────────── JSON output ───────────── */
@@ -725,14 +772,12 @@ json_t *gdb_value_to_jansson(const uint8_t *mp, size_t len) {
 /* ───────────── hashing ───────────── */
 
 void gdb_sha256(const void *data, size_t len, uint8_t out[32]) {
-  static _Thread_local EVP_MD_CTX *ctx;
-  static EVP_MD *md;
-  if (!md) md = EVP_MD_fetch(NULL, "SHA256", NULL); /* idempotent; a race only leaks one fetch */
-  if (!ctx) ctx = EVP_MD_CTX_new();
-  unsigned int n = 32;
-  if (!ctx || !md || !EVP_DigestInit_ex2(ctx, md, NULL) || !EVP_DigestUpdate(ctx, data, len) ||
-      !EVP_DigestFinal_ex(ctx, out, &n))
-    abort(); /* OpenSSL without SHA-256 cannot run this library at all */
+  /* The low-level interface: through EVP a 64-byte digest costs twice as much here, and ids
+   * of small values are hashed on every put. */
+  SHA256_CTX c;
+  SHA256_Init(&c);
+  SHA256_Update(&c, data, len);
+  SHA256_Final(out, &c);
 }
 
 int gdb_value_content_id(const uint8_t *mp, size_t len, char out[65]) {

@@ -46,6 +46,8 @@ json_t *gdb_value_to_jansson(const uint8_t *mp, size_t len);
 int gdb_value_canonicalize_into(const uint8_t *mp, size_t len, gdb_buf *out);
 /* True when [mp, mp+len) is already exactly canonical. */
 bool gdb_value_is_canonical(const uint8_t *mp, size_t len);
+/* gdb_value_is_canonical that also appends the canonical JSON to out in the same pass. */
+bool gdb_value_canonical_json(const uint8_t *mp, size_t len, gdb_buf *out);
 
 /* SHA-256 of the canonical JSON of a canonical value, as 64 hex digits + NUL. */
 int gdb_value_content_id(const uint8_t *mp, size_t len, char out[65]);

@@ -5,6 +5,7 @@
 #include "store/store.h"
 
 #include "core/error.h"
+#include "core/graph.h"
 #include "core/value.h"
 
 #include <errno.h>
@@ -37,6 +38,7 @@ enum { ST_PUT_NODE, ST_PUT_EDGE, ST_DEL_EDGE, ST_PUT_OP, ST_TRIM_OPS, ST_PUT_MET
 
 static const char *const SQL[ST_COUNT] = {
     [ST_PUT_NODE] = "INSERT OR REPLACE INTO nodes(id, ord, value, ts_p, ts_l, rm_p, rm_l, origin, extra) VALUES(?,?,?,?,?,?,?,?,?)",
+
     [ST_PUT_EDGE] = "INSERT OR REPLACE INTO edges(src, dst, ts_p, ts_l) VALUES(?,?,?,?)",
     [ST_DEL_EDGE] = "DELETE FROM edges WHERE src = ? AND dst = ?",
     [ST_PUT_OP] = "INSERT OR REPLACE INTO oplog(seq, op) VALUES(?,?)",
@@ -109,9 +111,12 @@ static int64_t pragma_int(gdb_store *s, const char *sql, int *rc) {
 
 static const char SCHEMA[] =
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;"
-    "CREATE TABLE nodes(id TEXT PRIMARY KEY, ord INTEGER NOT NULL, value BLOB,"
+    /* Keyed by creation order, not id: the store never looks a row up by id (it loads every
+     * row and writes by ord), and new records then append to the B-tree instead of landing at
+     * random pages. Ids are unique in memory; a file with a duplicate is refused at load. */
+    "CREATE TABLE nodes(ord INTEGER PRIMARY KEY, id TEXT NOT NULL, value BLOB,"
     " ts_p INTEGER NOT NULL, ts_l INTEGER NOT NULL, rm_p INTEGER NOT NULL, rm_l INTEGER NOT NULL,"
-    " origin TEXT NOT NULL, extra BLOB) WITHOUT ROWID;"
+    " origin TEXT NOT NULL, extra BLOB);"
     "CREATE TABLE edges(src TEXT NOT NULL, dst TEXT NOT NULL, ts_p INTEGER NOT NULL,"
     " ts_l INTEGER NOT NULL, PRIMARY KEY(src, dst)) WITHOUT ROWID;"
     "CREATE TABLE oplog(seq INTEGER PRIMARY KEY, op BLOB NOT NULL);";
@@ -245,28 +250,12 @@ err:
 
 /* ── load ── */
 
-typedef struct loaded_node {
-  uint64_t ord;
-  gdb_node *n;
-} loaded_node;
-
-static int by_ord(const void *a, const void *b) {
-  const loaded_node *x = a, *y = b;
-  return x->ord < y->ord ? -1 : x->ord > y->ord;
-}
-
 static int load_nodes(gdb_store *s, const gdb_store_loader *l) {
   sqlite3_stmt *st;
-  int64_t count = 0;
-  int rc;
-  count = pragma_int(s, "SELECT count(*) FROM nodes", &rc);
-  if (rc) return rc;
+  /* rowid order is creation order */
   if (sqlite3_prepare_v2(s->db, "SELECT id, ord, value, ts_p, ts_l, rm_p, rm_l, origin, extra FROM nodes", -1, &st, NULL) != SQLITE_OK)
     return sql_fail(s, GDB_EIO, "reading nodes");
-  loaded_node *all = malloc(((size_t)count + 1) * sizeof *all);
-  size_t n = 0;
-  rc = all ? GDB_OK : gdb_fail(GDB_ENOMEM, "out of memory");
-  int r;
+  int rc = GDB_OK, r;
   while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
     const char *id = (const char *)sqlite3_column_text(st, 0);
     size_t idlen = (size_t)sqlite3_column_bytes(st, 0);
@@ -277,26 +266,19 @@ static int load_nodes(gdb_store *s, const gdb_store_loader *l) {
     size_t elen = (size_t)sqlite3_column_bytes(st, 8);
     gdb_hlc ts = {sqlite3_column_int64(st, 3), sqlite3_column_int64(st, 4)};
     gdb_hlc rm = {sqlite3_column_int64(st, 5), sqlite3_column_int64(st, 6)};
-    if (!id || idlen == 0 || idlen > GDB_ID_MAX || (int64_t)n >= count ||
-        (value && !gdb_value_is_canonical(value, vlen)) || (extra && !gdb_value_is_canonical(extra, elen))) {
+    int64_t ord = sqlite3_column_int64(st, 1);
+    if (!id || idlen == 0 || idlen > GDB_ID_MAX || !origin || ord < 1 || ord > GDB_MAX_RECORDS ||
+        (value && !gdb_value_is_canonical(value, vlen)) ||
+        (extra && !gdb_value_is_canonical(extra, elen))) {
       rc = gdb_fail(GDB_ECORRUPT, "%s: node \"%.64s\" is malformed; the file is damaged (restore it from a backup)", s->path, id ? id : "");
       break;
     }
     gdb_node *node = gdb_node_new(id, idlen, origin, value, value ? vlen : 0, extra, extra ? elen : 0, ts, rm, NULL, 0,
-                                  (uint64_t)sqlite3_column_int64(st, 1));
-    if (!node) {
-      rc = gdb_fail(GDB_ENOMEM, "out of memory");
-      break;
-    }
-    all[n++] = (loaded_node){node->ord, node};
+                                  (uint32_t)ord);
+    rc = node ? l->node(l->ctx, node) : gdb_fail(GDB_ENOMEM, "out of memory");
   }
   if (!rc && r != SQLITE_DONE) rc = sql_fail(s, GDB_EIO, "reading nodes");
   sqlite3_finalize(st);
-  if (!rc) qsort(all, n, sizeof *all, by_ord);
-  size_t i = 0;
-  for (; !rc && i < n; i++) rc = l->node(l->ctx, all[i].n);
-  for (; i < n; i++) gdb_node_release(all[i].n); /* not handed over after an error */
-  free(all);
   return rc;
 }
 
