@@ -7,6 +7,7 @@
 #include "core/mp.h"
 #include "core/value.h"
 
+#include <math.h>
 #include <msgpack.h>
 #include <stdlib.h>
 #include <string.h>
@@ -298,7 +299,9 @@ static bool json_hlc(const json_t *t, gdb_hlc *out) {
   const json_t *p = json_object_get(t, "physical"), *l = json_object_get(t, "logical");
   if (!json_is_number(p) || !json_is_number(l)) return false;
   double pd = json_number_value(p), ld = json_number_value(l);
-  if (pd != (double)(int64_t)pd || ld != (double)(int64_t)ld) return false;
+  /* integers within ±2^53 (anything else is not a timestamp, and casting it would be UB) */
+  if (!(fabs(pd) <= 9007199254740992.0) || !(fabs(ld) <= 9007199254740992.0) || pd != trunc(pd) || ld != trunc(ld))
+    return false;
   *out = (gdb_hlc){(int64_t)pd, (int64_t)ld};
   return true;
 }

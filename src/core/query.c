@@ -86,7 +86,7 @@ static int parse_query(const char *options, query *q) {
       }
     } else if (!strcmp(key, "$limit")) {
       double v = json_number_value(val);
-      if (!json_is_number(val) || v < 0 || v != (double)(long long)v) {
+      if (!json_is_number(val) || !(v >= 0 && v <= 1e15) || v != (double)(long long)v) {
         rc = gdb_fail(GDB_EQUERY, "map: \"$limit\" must be a non-negative integer");
         goto out;
       }

@@ -164,6 +164,7 @@ static size_t format_int(int64_t v, char *out) {
 /* ───────────── strings ───────────── */
 
 bool gdb_utf8_valid(const char *str, size_t len) {
+  if (len == 0) return true; /* str may be NULL (msgpack-c's empty strings) */
   const unsigned char *s = (const unsigned char *)str, *end = s + len;
   while (s < end) {
     /* ASCII runs, eight bytes at a time */
@@ -299,7 +300,7 @@ static int pack_double(canon_writer *w, double d) {
 
 static void pack_int(canon_writer *w, int64_t v) {
   if (v > (int64_t)GDB_MAX_SAFE_INT || v < -(int64_t)GDB_MAX_SAFE_INT)
-    msgpack_pack_double(&w->pk, (double)v);
+    pack_double(w, (double)v); /* rounds as JavaScript would, possibly back to 2^53 exactly */
   else
     msgpack_pack_int64(&w->pk, v);
 }
@@ -321,11 +322,13 @@ static int kv_cmp(const void *a, const void *b) {
   return gdb_canon_key_cmp(x->k, x->klen, y->k, y->klen);
 }
 
-/* Sorts entries and rejects duplicates; `what` names the input for the message. */
+/* Sorts entries and rejects duplicate keys. */
 static int sort_entries(canon_kv *kv, size_t n) {
+  for (size_t i = 0; i < n; i++)
+    if (!kv[i].k) kv[i].k = ""; /* msgpack-c leaves empty strings without a pointer */
   if (n > 1) qsort(kv, n, sizeof *kv, kv_cmp);
   for (size_t i = 1; i < n; i++)
-    if (kv[i].klen == kv[i - 1].klen && !memcmp(kv[i].k, kv[i - 1].k, kv[i].klen))
+    if (kv[i].klen == kv[i - 1].klen && (kv[i].klen == 0 || !memcmp(kv[i].k, kv[i - 1].k, kv[i].klen)))
       return gdb_fail(GDB_EINVAL, "duplicate key \"%.*s\" in an object", (int)(kv[i].klen > 64 ? 64 : kv[i].klen), kv[i].k);
   return GDB_OK;
 }

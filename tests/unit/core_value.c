@@ -168,6 +168,20 @@ TEST(msgpack_input_is_canonicalized) {
   free(out);
 }
 
+TEST(msgpack_big_integers_round_like_javascript) {
+  /* 2^53 + 1 as uint64 becomes the double 2^53, which is an integer again */
+  const uint8_t in[] = {0x81, 0xa1, 'x', 0xcf, 0x00, 0x20, 0, 0, 0, 0, 0, 0x01};
+  uint8_t *out;
+  size_t len;
+  CHECK_OK(gdb_value_canonicalize(in, sizeof in, &out, &len));
+  CHECK(gdb_value_is_canonical(out, len));
+  char *j;
+  CHECK_OK(gdb_value_to_json(out, len, &j, NULL));
+  CHECK_STR(j, "{\"x\":9007199254740992}");
+  free(j);
+  free(out);
+}
+
 TEST(msgpack_bad_input_is_refused) {
   uint8_t *out;
   size_t len;
