@@ -29,6 +29,8 @@ static const cli_command COMMANDS[] = {
     {"hash", cmd_hash, true, "hash                          print the state hash"},
     {"stats", cmd_stats, true, "stats                         print counters"},
     {"shell", cmd_shell, true, "shell                         interactive prompt for these verbs"},
+    {"relay", cmd_relay, false, "relay [--port N] [--bind ADDR]  run the embedded Nostr relay"},
+    {"nostr", cmd_nostr, false, "nostr publish|sub|room ...    Nostr signaling diagnostics"},
     {"bench", cmd_bench, false, "bench core [--nodes N]        run a benchmark, print JSON"},
 };
 
