@@ -53,6 +53,24 @@ static int keypair(const uint8_t seckey[32], secp256k1_keypair *kp, uint8_t xonl
   return GDB_OK;
 }
 
+int gdb_nostr_schnorr_sign(const uint8_t seckey[32], const uint8_t msg32[32],
+                           const uint8_t aux32[32], uint8_t sig64[64]) {
+  secp256k1_keypair kp;
+  uint8_t x[32];
+  int rc = keypair(seckey, &kp, x);
+  if (rc) return rc;
+  if (!secp256k1_schnorrsig_sign32(gdb_nostr_secp(), sig64, msg32, &kp, aux32))
+    return gdb_fail(GDB_ECRYPTO, "nostr: signing failed");
+  return GDB_OK;
+}
+
+bool gdb_nostr_schnorr_verify(const uint8_t pubkey32[32], const uint8_t msg32[32],
+                              const uint8_t sig64[64]) {
+  secp256k1_xonly_pubkey pk;
+  return secp256k1_xonly_pubkey_parse(gdb_nostr_secp(), &pk, pubkey32) &&
+         secp256k1_schnorrsig_verify(gdb_nostr_secp(), sig64, msg32, 32, &pk);
+}
+
 int gdb_nostr_key_pubkey(const uint8_t seckey[32], char pubkey_hex[65]) {
   secp256k1_keypair kp;
   uint8_t x[32];

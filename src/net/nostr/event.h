@@ -31,6 +31,12 @@ void gdb_nostr_put_string(struct gdb_buf *b, const char *s, size_t n, bool json_
 /* A process-wide secp256k1 context (created once, randomized). */
 struct secp256k1_context_struct;
 const struct secp256k1_context_struct *gdb_nostr_secp(void);
+/* BIP-340 primitives (exposed for the test vectors): sign msg32 with aux32 as auxiliary
+ * randomness; verify sig64 of msg32 by the x-only pubkey32. */
+int gdb_nostr_schnorr_sign(const uint8_t seckey[32], const uint8_t msg32[32],
+                           const uint8_t aux32[32], uint8_t sig64[64]);
+bool gdb_nostr_schnorr_verify(const uint8_t pubkey32[32], const uint8_t msg32[32],
+                              const uint8_t sig64[64]);
 /* Kind classes of NIP-01. */
 static inline bool gdb_nostr_kind_ephemeral(int kind) { return kind >= 20000 && kind < 30000; }
 
