@@ -25,7 +25,7 @@ struct lws_context *gdb_nostr_lws_context(gdb_net_loop *loop,
   static void *foreign[1];
   foreign[0] = gdb_net_loop_main(loop); /* one loop per process: the same pointer every time */
   info->foreign_loops = foreign;
-  info->options |= LWS_SERVER_OPTION_GLIB | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+  info->options |= LWS_SERVER_OPTION_GLIB;
   info->gid = (gid_t)-1;
   info->uid = (uid_t)-1;
   struct lws_context *ctx = lws_create_context(info);

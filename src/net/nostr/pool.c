@@ -501,6 +501,7 @@ static void pool_start_on_loop(void *arg) {
                                            .rx_buffer_size = 65536};
   p->protocols[1] = (struct lws_protocols){.name = "gdb-nostr-info", .callback = info_callback};
   info.port = CONTEXT_PORT_NO_LISTEN;
+  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT; /* wss:// (the relay has no TLS) */
   info.protocols = p->protocols;
   info.user = p;
   info.timeout_secs = 20;
