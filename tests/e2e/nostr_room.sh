@@ -7,13 +7,26 @@ source "$(dirname "$0")/lib/nostr.sh"
 
 start_relay R
 room=(--relay "$URL_R" --app genosdb-e2e --room lobby --announce-ms 500)
-"$GENOSDB" nostr room "${room[@]}" --duration 6000 >"$WORK/c.out" 2>"$WORK/c.err" &
+"$GENOSDB" nostr room "${room[@]}" --duration 60000 >"$WORK/c.out" 2>"$WORK/c.err" &
 PIDS+=($!); pid_c=$!
+# let the eavesdropper be connected before the others speak
+python3 - "$PORT_R" <<'PY' || fail "the third process did not connect"
+import json, sys, time, urllib.request
+for _ in range(200):
+    s = json.load(urllib.request.urlopen(f"http://127.0.0.1:{sys.argv[1]}/", timeout=5))
+    if s["connections"] >= 1:
+        sys.exit(0)
+    time.sleep(0.05)
+sys.exit(1)
+PY
 "$GENOSDB" nostr room "${room[@]}" --password s3cret --until 1 --duration 15000 >"$WORK/a.out" 2>"$WORK/a.err" &
 PIDS+=($!); pid_a=$!
 "$GENOSDB" nostr room "${room[@]}" --password s3cret --until 1 --duration 15000 >"$WORK/b.out" 2>"$WORK/b.err" &
 PIDS+=($!); pid_b=$!
-wait "$pid_a" "$pid_b" "$pid_c"
+wait "$pid_a" "$pid_b"
+sleep 0.5
+kill -TERM "$pid_c" # it prints its summary and leaves
+wait "$pid_c"
 
 check() { # check FILE PYTHON-ASSERTIONS
   python3 - "$1" "$2" <<'PY'

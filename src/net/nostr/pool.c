@@ -23,6 +23,13 @@
 #define SEEN_MAX 8192      /* event ids remembered per subscription for de-duplication */
 #define OK_WAIT_MAX 4096   /* publishes whose OK we still wait for */
 
+typedef struct shared_ctx {
+  struct shared_ctx *next;
+  char *ca_file;
+  struct lws_context *ctx;
+  int refs;
+} shared_ctx;
+
 typedef struct pool_sub {
   uint64_t id;
   char wire_id[24]; /* "gdb<id>" */
@@ -65,8 +72,7 @@ struct gdb_nostr_pool {
   gdb_nostr_pool_options opt;
   char *ca_file;
   gdb_net_loop *loop;
-  struct lws_context *ctx;
-  struct lws_protocols protocols[3];
+  struct shared_ctx *shared;
   relay_link *links;
   size_t n_links;
   GPtrArray *subs; /* pool_sub * */
@@ -411,14 +417,14 @@ static void link_connect(relay_link *l) {
   l->started_us = gdb_nostr_now_us();
   struct lws_client_connect_info ci;
   memset(&ci, 0, sizeof ci);
-  ci.context = p->ctx;
+  ci.context = p->shared->ctx;
   ci.address = l->host;
   ci.port = l->port;
   ci.path = l->path;
   ci.host = l->host;
   ci.origin = l->host;
   ci.ssl_connection = l->tls ? LCCSCF_USE_SSL : 0;
-  ci.local_protocol_name = p->protocols[0].name;
+  ci.local_protocol_name = "gdb-nostr";
   ci.opaque_user_data = l;
   ci.pwsi = &l->wsi;
   l->timer = gdb_net_loop_timeout(p->loop, p->opt.connect_timeout_ms, connect_timeout_fired, l);
@@ -430,7 +436,7 @@ static void link_connect(relay_link *l) {
   /* NIP-11 alongside (its answer can only drop the relay, never delay it) */
   gdb_buf_free(&l->info);
   ci.method = "GET";
-  ci.local_protocol_name = p->protocols[1].name;
+  ci.local_protocol_name = "gdb-nostr-info";
   ci.pwsi = &l->info_wsi;
   ci.ssl_connection |= LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
   if (!lws_client_connect_via_info(&ci)) l->info_wsi = NULL;
@@ -493,22 +499,66 @@ static void sub_free(pool_sub *s) {
 
 static void ok_free(gpointer p) { free(p); }
 
-static void pool_start_on_loop(void *arg) {
-  gdb_nostr_pool *p = arg;
+/* Client contexts are shared by every pool of the process that uses the same CA file: one
+ * OpenSSL client context and trust store instead of one per pool (loading the store costs
+ * ~0.7 MB and, with libwebsockets 4.1.6, concurrent contexts doing their own TLS global init
+ * leak it). Touched on the loop thread only. */
+static shared_ctx *shared_list;
+
+static const struct lws_protocols CLIENT_PROTOCOLS[] = {
+    {.name = "gdb-nostr", .callback = link_callback, .rx_buffer_size = 65536},
+    {.name = "gdb-nostr-info", .callback = info_callback},
+    {0},
+};
+
+static shared_ctx *shared_acquire(gdb_net_loop *loop, const char *ca_file) {
+  for (shared_ctx *c = shared_list; c; c = c->next)
+    if ((!c->ca_file && !ca_file) || (c->ca_file && ca_file && !strcmp(c->ca_file, ca_file))) {
+      c->refs++;
+      return c;
+    }
+  shared_ctx *c = calloc(1, sizeof *c);
+  if (!c || (ca_file && !(c->ca_file = strdup(ca_file)))) {
+    free(c);
+    gdb_fail(GDB_ENOMEM, "pool: out of memory");
+    return NULL;
+  }
   struct lws_context_creation_info info;
   memset(&info, 0, sizeof info);
-  p->protocols[0] = (struct lws_protocols){.name = "gdb-nostr", .callback = link_callback,
-                                           .rx_buffer_size = 65536};
-  p->protocols[1] = (struct lws_protocols){.name = "gdb-nostr-info", .callback = info_callback};
   info.port = CONTEXT_PORT_NO_LISTEN;
   info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT; /* wss:// (the relay has no TLS) */
-  info.protocols = p->protocols;
-  info.user = p;
+  info.protocols = CLIENT_PROTOCOLS;
   info.timeout_secs = 20;
   info.connect_timeout_secs = 20;
-  if (p->ca_file) info.client_ssl_ca_filepath = p->ca_file;
-  p->ctx = gdb_nostr_lws_context(p->loop, &info);
-  if (!p->ctx) {
+  if (ca_file) info.client_ssl_ca_filepath = c->ca_file;
+  c->ctx = gdb_nostr_lws_context(loop, &info);
+  if (!c->ctx) {
+    free(c->ca_file);
+    free(c);
+    return NULL;
+  }
+  c->refs = 1;
+  c->next = shared_list;
+  shared_list = c;
+  return c;
+}
+
+static void shared_release(shared_ctx *c) {
+  if (!c || --c->refs > 0) return;
+  for (shared_ctx **pp = &shared_list; *pp; pp = &(*pp)->next)
+    if (*pp == c) {
+      *pp = c->next;
+      break;
+    }
+  lws_context_destroy(c->ctx);
+  free(c->ca_file);
+  free(c);
+}
+
+static void pool_start_on_loop(void *arg) {
+  gdb_nostr_pool *p = arg;
+  p->shared = shared_acquire(p->loop, p->ca_file);
+  if (!p->shared) {
     p->rc = GDB_ENET;
     return;
   }
@@ -519,14 +569,11 @@ static void pool_stop_on_loop(void *arg) {
   gdb_nostr_pool *p = arg;
   p->closing = true;
   for (size_t i = 0; i < p->n_links; i++) {
-    relay_link *l = &p->links[i];
-    timer_clear(l);
-    if (l->wsi) lws_set_opaque_user_data(l->wsi, NULL);
-    if (l->info_wsi) lws_set_opaque_user_data(l->info_wsi, NULL);
-    l->wsi = l->info_wsi = NULL;
+    timer_clear(&p->links[i]);
+    link_detach(&p->links[i]); /* its connections close on their own, unaware of the pool */
   }
-  if (p->ctx) lws_context_destroy(p->ctx);
-  p->ctx = NULL;
+  shared_release(p->shared);
+  p->shared = NULL;
 }
 
 static void pool_free_mem(gdb_nostr_pool *p) {
