@@ -31,7 +31,7 @@ static const cli_command COMMANDS[] = {
     {"shell", cmd_shell, true, "shell                         interactive prompt for these verbs"},
     {"relay", cmd_relay, false, "relay [--port N] [--bind ADDR]  run the embedded Nostr relay"},
     {"nostr", cmd_nostr, false, "nostr publish|sub|room ...    Nostr signaling diagnostics"},
-    {"bench", cmd_bench, false, "bench core [--nodes N]        run a benchmark, print JSON"},
+    {"bench", cmd_bench, false, "bench core|relay [...]        run a benchmark, print JSON"},
 };
 
 static void usage(FILE *f) {
