@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct wconn {
@@ -253,8 +254,14 @@ int bench_relay(int argc, char **argv) {
       if (!send_all(pub.fd, (uint8_t *)frames[next], frame_len[next])) ok = false;
       next++;
     }
-    int wait_ms = next < events && rate ? 0 : 5;
-    if (poll(pfd, subs + 1, wait_ms) < 0) break;
+    /* sleep until the next paced send at most (not a busy loop: that core is the relay's) */
+    uint64_t wait_ns = 5000000;
+    if (rate && next < events && next - r.oks < window) {
+      uint64_t due = t0 + (uint64_t)next * 1000000000ull / rate, t = bench_now_ns();
+      wait_ns = due > t ? due - t : 0;
+    }
+    struct timespec ts = {(time_t)(wait_ns / 1000000000ull), (long)(wait_ns % 1000000000ull)};
+    if (ppoll(pfd, subs + 1, &ts, NULL) < 0) break;
     for (unsigned long s = 0; s < subs; s++)
       if (pfd[s].revents && !ws_pump(&sc[s], on_sub_msg, &r)) ok = false;
     if (pfd[subs].revents && !ws_pump(&pub, on_pub_msg, &r)) ok = false;

@@ -24,6 +24,7 @@
 
 typedef struct relay_sub {
   char id[GDB_NOSTR_SUBID_MAX + 1];
+  gdb_buf prefix; /* ["EVENT","<id>", ready to be followed by an event and "]" */
   gdb_nostr_filter **filters;
   size_t n;
 } relay_sub;
@@ -41,6 +42,7 @@ typedef struct relay_conn {
   double tokens; /* event-rate bucket */
   int64_t refill_us;
   bool closing;
+  bool dirty; /* in relay->dirty, waiting for the flush */
 } relay_conn;
 
 /* Per-session data lws allocates for each wsi of our protocol. */
@@ -62,6 +64,8 @@ struct gdb_nostr_relay {
   gdb_nostr_event **ring; /* store_max slots, oldest at ring_head when full */
   size_t ring_head, ring_len;
   GHashTable *stored; /* id hex -> event in ring (borrowed) */
+  GPtrArray *dirty;   /* connections with output not yet asked to be written */
+  GSource *flush;     /* low-priority source that asks for the writes */
   int start_rc;
 };
 
@@ -106,15 +110,45 @@ static void conn_close(relay_conn *c) {
   lws_callback_on_writable(c->wsi);
 }
 
+/* Asking lws for a writable callback per message would make one write per message: output
+ * is instead collected while input is being processed, and a low-priority source (it runs
+ * after lws has drained every buffered input) asks for the writes once per connection. */
+static gboolean flush_dirty(gpointer p) {
+  gdb_nostr_relay *r = p;
+  for (guint i = 0; i < r->dirty->len; i++) {
+    relay_conn *c = g_ptr_array_index(r->dirty, i);
+    if (!c) continue;
+    c->dirty = false;
+    lws_callback_on_writable(c->wsi);
+  }
+  g_ptr_array_set_size(r->dirty, 0);
+  g_source_unref(r->flush);
+  r->flush = NULL;
+  return G_SOURCE_REMOVE;
+}
+
 static void conn_flush_later(relay_conn *c) {
   gdb_nostr_relay *r = c->relay;
-  if (c->out.len - c->out_head > r->opt.max_out_bytes && !c->closing) {
+  size_t pending = c->out.len - c->out_head;
+  if (pending > r->opt.max_out_bytes && !c->closing) {
     r->st.dropped++;
     r->st.dropped_limit++;
     conn_close(c); /* a subscriber that does not read is cut off, not buffered forever */
     return;
   }
-  lws_callback_on_writable(c->wsi);
+  if (pending >= OUT_CHUNK) {
+    lws_callback_on_writable(c->wsi); /* enough for a full write now */
+    return;
+  }
+  if (c->dirty) return;
+  c->dirty = true;
+  g_ptr_array_add(r->dirty, c);
+  if (!r->flush) {
+    r->flush = g_idle_source_new();
+    g_source_set_priority(r->flush, G_PRIORITY_LOW);
+    g_source_set_callback(r->flush, flush_dirty, r, NULL);
+    g_source_attach(r->flush, gdb_net_loop_context(r->loop));
+  }
 }
 
 static void conn_send(relay_conn *c, gdb_buf *msg) {
@@ -192,6 +226,7 @@ static void store_event(gdb_nostr_relay *r, gdb_nostr_event *ev) {
 /* ── subscriptions ── */
 
 static void sub_clear(relay_sub *s) {
+  gdb_buf_free(&s->prefix);
   for (size_t i = 0; i < s->n; i++) gdb_nostr_filter_free(s->filters[i]);
   free(s->filters);
   memset(s, 0, sizeof *s);
@@ -209,13 +244,34 @@ static bool sub_match(const relay_sub *s, const gdb_nostr_event *ev) {
   return false;
 }
 
-static void send_event(relay_conn *c, const char *sub, const gdb_nostr_event *ev) {
-  /* ["EVENT","<sub>",<event>] framed straight into the output queue */
-  gdb_buf b = {0};
-  gdb_nostr_msg_event(&b, sub, ev);
-  conn_send(c, &b);
-  gdb_buf_free(&b);
+/* ["EVENT","<sub>",<event>] framed straight into the output queue: no allocation per
+ * delivery, which is what fan-out to many subscribers costs. */
+static void send_event(relay_conn *c, const relay_sub *s, const gdb_nostr_event *ev) {
+  if (c->closing) return;
+  size_t n = s->prefix.len + ev->json_len + 1;
+  uint8_t h[10];
+  size_t hl;
+  h[0] = 0x81;
+  if (n < 126) {
+    h[1] = (uint8_t)n;
+    hl = 2;
+  } else if (n <= 0xffff) {
+    h[1] = 126;
+    h[2] = (uint8_t)(n >> 8);
+    h[3] = (uint8_t)n;
+    hl = 4;
+  } else {
+    h[1] = 127;
+    for (int i = 0; i < 8; i++) h[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+    hl = 10;
+  }
+  if (c->out.len + hl + n > c->out.cap && !gdb_buf_grow(&c->out, hl + n)) return;
+  gdb_buf_put(&c->out, h, hl);
+  gdb_buf_put(&c->out, s->prefix.data, s->prefix.len);
+  gdb_buf_put(&c->out, ev->json, ev->json_len);
+  gdb_buf_putc(&c->out, ']');
   c->relay->st.delivered++;
+  conn_flush_later(c);
 }
 
 static void handle_req(relay_conn *c, gdb_nostr_msg *m) {
@@ -243,6 +299,9 @@ static void handle_req(relay_conn *c, gdb_nostr_msg *m) {
     sub_clear(s);
   }
   memcpy(s->id, m->sub_id, sizeof s->id);
+  gdb_buf_puts(&s->prefix, "[\"EVENT\",");
+  gdb_nostr_put_string(&s->prefix, s->id, strlen(s->id), true);
+  gdb_buf_putc(&s->prefix, ',');
   s->filters = m->filters;
   s->n = m->n_filters;
   m->filters = NULL;
@@ -259,7 +318,7 @@ static void handle_req(relay_conn *c, gdb_nostr_msg *m) {
       if (left[f] > 0) left[f]--;
       send = true;
     }
-    if (send) send_event(c, s->id, ev);
+    if (send) send_event(c, s, ev);
   }
   free(left);
   gdb_buf b = {0};
@@ -323,7 +382,7 @@ static void handle_event(relay_conn *c, gdb_nostr_event *ev) {
   send_ok(c, ev->id_hex, true, "");
   for (relay_conn *o = r->conns; o; o = o->next)
     for (size_t i = 0; i < o->n_subs; i++)
-      if (sub_match(&o->subs[i], ev)) send_event(o, o->subs[i].id, ev);
+      if (sub_match(&o->subs[i], ev)) send_event(o, &o->subs[i], ev);
 }
 
 static void handle_message(relay_conn *c, const char *s, size_t n) {
@@ -389,6 +448,9 @@ static void conn_receive(relay_conn *c, const void *in, size_t len) {
 
 static void conn_free(relay_conn *c) {
   gdb_nostr_relay *r = c->relay;
+  if (c->dirty)
+    for (guint i = 0; i < r->dirty->len; i++)
+      if (g_ptr_array_index(r->dirty, i) == c) r->dirty->pdata[i] = NULL;
   if (c->prev) {
     c->prev->next = c->next;
   } else {
@@ -540,6 +602,11 @@ static void relay_stop_on_loop(void *p) {
   if (r->ctx) lws_context_destroy(r->ctx);
   r->ctx = NULL;
   while (r->conns) conn_free(r->conns); /* in case lws did not report every close */
+  if (r->flush) {
+    g_source_destroy(r->flush);
+    g_source_unref(r->flush);
+    r->flush = NULL;
+  }
 }
 
 static void relay_free(gdb_nostr_relay *r) {
@@ -550,6 +617,7 @@ static void relay_free(gdb_nostr_relay *r) {
     free(r->ring);
   }
   if (r->stored) g_hash_table_destroy(r->stored);
+  if (r->dirty) g_ptr_array_free(r->dirty, TRUE);
   if (r->loop) gdb_net_loop_release(r->loop);
   free(r->bind);
   free(r->name);
@@ -566,6 +634,7 @@ int gdb_nostr_relay_start(const gdb_nostr_relay_options *opts, gdb_nostr_relay *
   r->name = strdup(r->opt.name && r->opt.name[0] ? r->opt.name : "genosdb");
   r->ring = calloc(r->opt.store_max ? r->opt.store_max : 1, sizeof *r->ring);
   r->stored = g_hash_table_new(g_str_hash, g_str_equal);
+  r->dirty = g_ptr_array_new();
   if (!r->bind || !r->name || !r->ring) {
     relay_free(r);
     return gdb_fail(GDB_ENOMEM, "relay: out of memory");
