@@ -111,8 +111,9 @@ static void conn_close(relay_conn *c) {
 }
 
 /* Asking lws for a writable callback per message would make one write per message: output
- * is instead collected while input is being processed, and a low-priority source (it runs
- * after lws has drained every buffered input) asks for the writes once per connection. */
+ * is instead collected while input is being processed, and an idle-priority source (it runs
+ * once no input is ready) asks for the writes once per connection. G_PRIORITY_LOW measured
+ * worse: lws's own idle source then starves it under load (docs/performance.md). */
 static gboolean flush_dirty(gpointer p) {
   gdb_nostr_relay *r = p;
   for (guint i = 0; i < r->dirty->len; i++) {
@@ -145,7 +146,7 @@ static void conn_flush_later(relay_conn *c) {
   g_ptr_array_add(r->dirty, c);
   if (!r->flush) {
     r->flush = g_idle_source_new();
-    g_source_set_priority(r->flush, G_PRIORITY_LOW);
+    g_source_set_priority(r->flush, G_PRIORITY_DEFAULT_IDLE);
     g_source_set_callback(r->flush, flush_dirty, r, NULL);
     g_source_attach(r->flush, gdb_net_loop_context(r->loop));
   }
