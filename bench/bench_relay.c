@@ -190,7 +190,8 @@ int bench_relay(int argc, char **argv) {
   run r = {.sent_ns = calloc(events, sizeof(uint64_t)), .cap_lat = events * subs};
   r.lat_us = malloc(r.cap_lat * sizeof *r.lat_us);
   wconn *sc = calloc(subs, sizeof *sc);
-  if (!frames || !frame_len || !r.sent_ns || !r.lat_us || !sc) return cli_fail(GDB_ENOMEM, "bench relay");
+  if (!frames || !frame_len || !r.sent_ns || !r.lat_us || !sc)
+    return cli_fail(GDB_ENOMEM, "bench relay");
   uint8_t keys[8][32];
   for (int k = 0; k < 8; k++) gdb_nostr_key_generate(keys[k]);
   for (unsigned long i = 0; i < events; i++) {
@@ -206,6 +207,17 @@ int bench_relay(int argc, char **argv) {
     frame_len[i] = ws_frame((uint8_t *)frames[i], msg, n);
     free(msg);
     gdb_nostr_event_release(ev);
+  }
+  /* the cost that bounds a single verifying thread: one BIP-340 verification (with the id) */
+  double verify_us = 0;
+  {
+    gdb_nostr_event *ev;
+    if (gdb_nostr_event_sign(keys[0], 0, 20000, "[[\"x\",\"bench\"]]", "0", &ev) == GDB_OK) {
+      uint64_t v0 = bench_now_ns();
+      for (int i = 0; i < 500; i++) (void)gdb_nostr_event_verify(ev);
+      verify_us = (double)(bench_now_ns() - v0) / 500 / 1000.0;
+      gdb_nostr_event_release(ev);
+    }
   }
   gdb_nostr_relay_options o;
   gdb_nostr_relay_options_init(&o);
@@ -274,11 +286,12 @@ int bench_relay(int argc, char **argv) {
   printf("{\"suite\":\"relay\",\"subs\":%lu,\"events\":%lu,\"rate\":%lu,\"window\":%lu,"
          "\"complete\":%s,\"seconds\":%.3f,\"events_per_sec\":%.0f,\"deliveries_per_sec\":%.0f,"
          "\"delivered\":%zu,\"verified\":%llu,\"dropped\":%llu,"
-         "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"rss_mb\":%.1f}\n",
-         subs, events, rate, window, r.n_lat == want ? "true" : "false", secs,
-         (double)r.oks / secs, (double)r.n_lat / secs, r.n_lat, (unsigned long long)st.events,
+         "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"rss_mb\":%.1f,"
+         "\"verify_us\":%.1f}\n",
+         subs, events, rate, window, r.n_lat == want ? "true" : "false", secs, (double)r.oks / secs,
+         (double)r.n_lat / secs, r.n_lat, (unsigned long long)st.events,
          (unsigned long long)st.dropped, PCT(0.5), PCT(0.9), PCT(0.99), PCT(1.0),
-         (double)bench_rss_bytes() / 1048576.0);
+         (double)bench_rss_bytes() / 1048576.0, verify_us);
   for (unsigned long s = 0; s < subs; s++) {
     close(sc[s].fd);
     free(sc[s].buf);

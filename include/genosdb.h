@@ -312,27 +312,27 @@ void gdb_nostr_filter_free(gdb_nostr_filter *f);
 typedef struct gdb_nostr_relay gdb_nostr_relay;
 
 typedef struct gdb_nostr_relay_options {
-  const char *bind;          /* address to listen on; default "127.0.0.1" */
-  uint16_t port;             /* default 7447; 0 picks a free port (see _port) */
-  const char *name;          /* NIP-11 name and the "relay" field of GET /; default "genosdb" */
-  uint32_t max_message;      /* bytes of one incoming message; default 131072 */
-  uint32_t max_subs;         /* subscriptions per connection; default 32 */
-  uint32_t max_filters;      /* filters per REQ; default 16 */
-  uint32_t events_per_sec;   /* EVENTs per connection per second (burst 2x); default 200 */
-  uint32_t store_max;        /* regular events kept in memory; default 10000 */
-  uint32_t max_out_bytes;    /* queued output per connection before it is closed; default 16 MiB */
-  int min_pow;               /* NIP-13 difficulty demanded of events; default 0 (none) */
+  const char *bind;        /* address to listen on; default "127.0.0.1" */
+  uint16_t port;           /* default 7447; 0 picks a free port (see _port) */
+  const char *name;        /* NIP-11 name and the "relay" field of GET /; default "genosdb" */
+  uint32_t max_message;    /* bytes of one incoming message; default 131072 */
+  uint32_t max_subs;       /* subscriptions per connection; default 32 */
+  uint32_t max_filters;    /* filters per REQ; default 16 */
+  uint32_t events_per_sec; /* EVENTs per connection per second (burst 2x); default 200 */
+  uint32_t store_max;      /* regular events kept in memory; default 10000 */
+  uint32_t max_out_bytes;  /* queued output per connection before it is closed; default 16 MiB */
+  int min_pow;             /* NIP-13 difficulty demanded of events; default 0 (none) */
 } gdb_nostr_relay_options;
 
 typedef struct gdb_nostr_relay_stats {
-  uint64_t connections;      /* open WebSocket connections */
-  uint64_t events;           /* events accepted (verified) */
-  uint64_t stored;           /* events held in the window */
-  uint64_t dropped;          /* messages or events refused, for any reason below */
-  uint64_t dropped_invalid;  /* bad JSON, bad shape, bad id or signature */
-  uint64_t dropped_limit;    /* over size, rate, subscription or filter limits */
-  uint64_t dropped_pow;      /* under the required proof of work */
-  uint64_t delivered;        /* EVENT messages sent to subscribers */
+  uint64_t connections;     /* open WebSocket connections */
+  uint64_t events;          /* events accepted (verified) */
+  uint64_t stored;          /* events held in the window */
+  uint64_t dropped;         /* messages or events refused, for any reason below */
+  uint64_t dropped_invalid; /* bad JSON, bad shape, bad id or signature */
+  uint64_t dropped_limit;   /* over size, rate, subscription or filter limits */
+  uint64_t dropped_pow;     /* under the required proof of work */
+  uint64_t delivered;       /* EVENT messages sent to subscribers */
 } gdb_nostr_relay_stats;
 
 void gdb_nostr_relay_options_init(gdb_nostr_relay_options *opts);
@@ -367,13 +367,13 @@ typedef enum gdb_nostr_relay_state {
 typedef struct gdb_nostr_relay_health {
   char url[256];
   gdb_nostr_relay_state state;
-  uint32_t connects;     /* successful opens */
-  uint32_t failures;     /* failed or lost connections in all */
-  uint32_t consecutive;  /* failures since the last successful open */
-  double latency_ms;     /* last connect-to-open time, or last OK round trip */
-  uint64_t events_in;    /* verified events received */
-  uint64_t rejected_in;  /* events received that failed verification */
-  char reason[128];      /* why it is dropped or why it last failed */
+  uint32_t connects;    /* successful opens */
+  uint32_t failures;    /* failed or lost connections in all */
+  uint32_t consecutive; /* failures since the last successful open */
+  double latency_ms;    /* last connect-to-open time, or last OK round trip */
+  uint64_t events_in;   /* verified events received */
+  uint64_t rejected_in; /* events received that failed verification */
+  char reason[128];     /* why it is dropped or why it last failed */
 } gdb_nostr_relay_health;
 
 /* Called for each verified event matching a subscription (once per event id, whichever relay
@@ -391,8 +391,7 @@ void gdb_nostr_pool_options_init(gdb_nostr_pool_options *opts);
 int gdb_nostr_pool_new(const char *const *urls, size_t n, const gdb_nostr_pool_options *opts,
                        gdb_nostr_pool **out);
 /* Sends ev to every open relay now and to the others when they open. ok may be NULL. */
-int gdb_nostr_pool_publish(gdb_nostr_pool *p, gdb_nostr_event *ev, gdb_nostr_ok_fn ok,
-                           void *data);
+int gdb_nostr_pool_publish(gdb_nostr_pool *p, gdb_nostr_event *ev, gdb_nostr_ok_fn ok, void *data);
 /* Subscribes with a JSON array of filters on every relay (re-sent after each reconnect).
  * eose may be NULL. *sub_id receives a handle for _unsubscribe. */
 int gdb_nostr_pool_subscribe(gdb_nostr_pool *p, const char *filters_json, gdb_nostr_event_fn fn,
@@ -425,16 +424,16 @@ typedef struct gdb_signal_options {
   size_t n_relays;
   const char *app_id;
   const char *room_id;
-  const char *password;         /* NULL or "": payloads travel in clear */
-  uint32_t announce_ms;         /* presence period; default 30000 */
-  uint32_t peer_timeout_ms;     /* silence before peer_lost; default 3 x announce_ms */
+  const char *password;               /* NULL or "": payloads travel in clear */
+  uint32_t announce_ms;               /* presence period; default 30000 */
+  uint32_t peer_timeout_ms;           /* silence before peer_lost; default 3 x announce_ms */
   const gdb_nostr_pool_options *pool; /* NULL for defaults */
 } gdb_signal_options;
 
 typedef struct gdb_signal_stats {
-  uint64_t sent, received;  /* signaling events */
-  uint64_t unreadable;      /* events of the room that failed to unseal or parse */
-  uint64_t peers;           /* peers currently seen */
+  uint64_t sent, received; /* signaling events */
+  uint64_t unreadable;     /* events of the room that failed to unseal or parse */
+  uint64_t peers;          /* peers currently seen */
 } gdb_signal_stats;
 
 /* Joins the room: subscribes on every relay and announces presence now and every announce_ms.
@@ -453,8 +452,8 @@ void gdb_signal_room_leave(gdb_signal_room *room);
 /* AES-256-GCM sealing under SHA-256("secret:appId:roomId"), as the signaling protocol uses it:
  * "gs1:" + base64(iv12 || ciphertext || tag16). Exposed for tests and other implementations.
  * *out: NUL-terminated, caller frees with gdb_free(). */
-int gdb_signal_seal(const char *secret, const char *app_id, const char *room_id,
-                    const char *plain, size_t len, char **out);
+int gdb_signal_seal(const char *secret, const char *app_id, const char *room_id, const char *plain,
+                    size_t len, char **out);
 /* GDB_ECRYPTO when the text was not sealed under the same secret, app and room. */
 int gdb_signal_unseal(const char *secret, const char *app_id, const char *room_id,
                       const char *sealed, char **out, size_t *out_len);

@@ -111,10 +111,9 @@ static void print_health(gdb_nostr_pool *pool) {
     gdb_nostr_relay_health h;
     if (gdb_nostr_pool_health(pool, i, &h)) continue;
     json_t *o = json_pack("{s:s, s:s, s:i, s:i, s:f, s:I, s:I, s:s}", "relay", h.url, "state",
-                          STATES[h.state], "connects", (int)h.connects, "failures",
-                          (int)h.failures, "latency_ms", h.latency_ms, "events_in",
-                          (json_int_t)h.events_in, "rejected_in", (json_int_t)h.rejected_in,
-                          "reason", h.reason);
+                          STATES[h.state], "connects", (int)h.connects, "failures", (int)h.failures,
+                          "latency_ms", h.latency_ms, "events_in", (json_int_t)h.events_in,
+                          "rejected_in", (json_int_t)h.rejected_in, "reason", h.reason);
     char *s = json_dumps(o, JSON_COMPACT);
     fprintf(stderr, "%s\n", s);
     free(s);
@@ -161,7 +160,8 @@ int cmd_relay(const cli_global *g, int argc, char **argv) {
       o.min_pow = (int)v;
     } else {
       return cli_usage("relay: unknown option \"%s\" (options: --port N --bind ADDR --name S "
-                       "--max-message B --max-subs N --rate N --store N --min-pow D)", a);
+                       "--max-message B --max-subs N --rate N --store N --min-pow D)",
+                       a);
     }
   }
   catch_signals();
@@ -189,8 +189,8 @@ typedef struct publish_state {
 
 static void on_ok(const char *id, bool ok, const char *msg, const char *relay, void *data) {
   publish_state *s = data;
-  json_t *o = json_pack("{s:s, s:s, s:b, s:s}", "ok", id, "relay", relay, "accepted", ok,
-                        "message", msg);
+  json_t *o =
+      json_pack("{s:s, s:s, s:b, s:s}", "ok", id, "relay", relay, "accepted", ok, "message", msg);
   char *txt = json_dumps(o, JSON_COMPACT);
   cli_println(txt);
   free(txt);
@@ -218,9 +218,11 @@ static int nostr_publish(int argc, char **argv) {
         return cli_usage("nostr publish: --kind needs a number 0..65535");
       have_kind = true;
     } else if (!strcmp(a, "--content")) {
-      if (!(content = arg_value(argc, argv, &i))) return cli_usage("nostr publish: --content needs TEXT");
+      if (!(content = arg_value(argc, argv, &i)))
+        return cli_usage("nostr publish: --content needs TEXT");
     } else if (!strcmp(a, "--key")) {
-      if (!(key_hex = arg_value(argc, argv, &i))) return cli_usage("nostr publish: --key needs 64 hex");
+      if (!(key_hex = arg_value(argc, argv, &i)))
+        return cli_usage("nostr publish: --key needs 64 hex");
     } else if (!strcmp(a, "--tags")) {
       if (!(tags = arg_value(argc, argv, &i))) return cli_usage("nostr publish: --tags needs JSON");
     } else if (!strcmp(a, "--timeout")) {
@@ -437,9 +439,11 @@ static int cmd_nostr_room(int argc, char **argv) {
       if (o.n_relays == MAX_RELAYS || !(relays[o.n_relays++] = arg_value(argc, argv, &i)))
         return cli_usage("nostr room: --relay needs a URL (at most %d)", MAX_RELAYS);
     } else if (!strcmp(a, "--app")) {
-      if (!(o.app_id = arg_value(argc, argv, &i))) return cli_usage("nostr room: --app needs a NAME");
+      if (!(o.app_id = arg_value(argc, argv, &i)))
+        return cli_usage("nostr room: --app needs a NAME");
     } else if (!strcmp(a, "--room")) {
-      if (!(o.room_id = arg_value(argc, argv, &i))) return cli_usage("nostr room: --room needs a NAME");
+      if (!(o.room_id = arg_value(argc, argv, &i)))
+        return cli_usage("nostr room: --room needs a NAME");
     } else if (!strcmp(a, "--password")) {
       if (!(o.password = arg_value(argc, argv, &i)))
         return cli_usage("nostr room: --password needs a SECRET");

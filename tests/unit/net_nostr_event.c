@@ -34,8 +34,8 @@ TEST(nostr_bip340_vectors) {
     uint8_t sk[32], pk[32], aux[32], msg[32], sig[64], mine[64];
     CHECK(unhex(field[2], pk, 32) && unhex(field[4], msg, 32) && unhex(field[5], sig, 64));
     bool expect = !strncmp(field[6], "TRUE", 4);
-    CHECK_MSG(gdb_nostr_schnorr_verify(pk, msg, sig) == expect, "vector %s: verify != %s",
-              field[0], field[6]);
+    CHECK_MSG(gdb_nostr_schnorr_verify(pk, msg, sig) == expect, "vector %s: verify != %s", field[0],
+              field[6]);
     if (field[1][0]) {
       CHECK(unhex(field[1], sk, 32) && unhex(field[3], aux, 32));
       char pub[65], want[65];
@@ -77,7 +77,8 @@ TEST(nostr_event_vectors_from_nostr_tools) {
     CHECK_OK(gdb_nostr_event_sign(sk, gdb_nostr_event_created_at(ev), gdb_nostr_event_kind(ev),
                                   tags, gdb_nostr_event_content(ev), &mine));
     free(tags);
-    if (gdb_nostr_event_created_at(ev) > 0) CHECK_STR(gdb_nostr_event_id(mine), gdb_nostr_event_id(ev));
+    if (gdb_nostr_event_created_at(ev) > 0)
+      CHECK_STR(gdb_nostr_event_id(mine), gdb_nostr_event_id(ev));
     CHECK_STR(gdb_nostr_event_pubkey(mine), json_string_value(json_object_get(v, "pubkey")));
     CHECK_OK(gdb_nostr_event_verify(mine));
     /* our JSON parses back to the same event */
@@ -105,7 +106,8 @@ TEST(nostr_commitment_escaping_is_nip01) {
   CHECK_OK(gdb_nostr_event_commitment(ev, &c, NULL));
   char want[512];
   snprintf(want, sizeof want,
-           "[0,\"%s\",1700000000,1,[[\"t\",\"a\x01" "b\"]],\"q\\\" b\\\\ n\\n r\\r t\\t b\\b f\\f "
+           "[0,\"%s\",1700000000,1,[[\"t\",\"a\x01"
+           "b\"]],\"q\\\" b\\\\ n\\n r\\r t\\t b\\b f\\f "
            "c\x01 u\xc3\xa9 /\"]",
            gdb_nostr_event_pubkey(ev));
   CHECK_STR(c, want);
@@ -113,7 +115,8 @@ TEST(nostr_commitment_escaping_is_nip01) {
   /* ...while the wire JSON stays valid JSON */
   CHECK(strstr(gdb_nostr_event_json(ev), "c\\u0001 u"));
   gdb_nostr_event *back;
-  CHECK_OK(gdb_nostr_event_parse(gdb_nostr_event_json(ev), strlen(gdb_nostr_event_json(ev)), &back));
+  CHECK_OK(
+      gdb_nostr_event_parse(gdb_nostr_event_json(ev), strlen(gdb_nostr_event_json(ev)), &back));
   CHECK_OK(gdb_nostr_event_verify(back));
   gdb_nostr_event_release(back);
   gdb_nostr_event_release(ev);
@@ -164,7 +167,9 @@ TEST(nostr_event_malformed_is_refused) {
       "{}",
       "{\"id\":\"00\",\"pubkey\":\"00\",\"created_at\":1,\"kind\":1,\"tags\":[],\"content\":\"\","
       "\"sig\":\"00\"}",
-      "{\"id\":\"" "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" "\"}",
+      "{\"id\":\""
+      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA"
+      "\"}",
       "{\"content\":1}",
       "{\"a\":1,\"a\":2}",
       "not json",
@@ -177,10 +182,9 @@ TEST(nostr_event_malformed_is_refused) {
     CHECK(gdb_errmsg()[0]);
   }
   /* wrong field types, one at a time, on an otherwise valid event */
-  static const char *FIELDS[][2] = {{"kind", "\"1\""},      {"kind", "70000"},
-                                    {"created_at", "-1"},    {"created_at", "1.5"},
-                                    {"tags", "[[1]]"},       {"tags", "{}"},
-                                    {"pubkey", "\"zz\""},    {"sig", "null"}};
+  static const char *FIELDS[][2] = {{"kind", "\"1\""},     {"kind", "70000"}, {"created_at", "-1"},
+                                    {"created_at", "1.5"}, {"tags", "[[1]]"}, {"tags", "{}"},
+                                    {"pubkey", "\"zz\""},  {"sig", "null"}};
   for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++) {
     json_t *o;
     vector_event(1, &o);
@@ -195,7 +199,8 @@ TEST(nostr_event_malformed_is_refused) {
 TEST(nostr_event_pow_counts_leading_zero_bits) {
   json_t *o;
   vector_event(0, &o);
-  json_object_set_new(o, "id", json_string("000000f000000000000000000000000000000000000000000000000000000000"));
+  json_object_set_new(
+      o, "id", json_string("000000f000000000000000000000000000000000000000000000000000000000"));
   gdb_nostr_event *ev;
   CHECK_OK(parse_obj(o, &ev));
   CHECK_INT(gdb_nostr_event_pow(ev), 24);

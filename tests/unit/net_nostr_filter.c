@@ -26,7 +26,8 @@ TEST(nostr_filter_matching) {
   CHECK(match("{}", ev));
   snprintf(f, sizeof f, "{\"ids\":[\"%s\"]}", gdb_nostr_event_id(ev));
   CHECK(match(f, ev));
-  CHECK(!match("{\"ids\":[\"0000000000000000000000000000000000000000000000000000000000000000\"]}", ev));
+  CHECK(!match("{\"ids\":[\"0000000000000000000000000000000000000000000000000000000000000000\"]}",
+               ev));
   snprintf(f, sizeof f, "{\"authors\":[\"%s\",\"%064d\"]}", gdb_nostr_event_pubkey(ev), 0);
   CHECK(match(f, ev));
   CHECK(match("{\"kinds\":[0,1,2]}", ev));
@@ -51,9 +52,15 @@ TEST(nostr_filter_limit_and_errors) {
   CHECK_OK(gdb_nostr_filter_parse("{\"limit\":5}", 11, &f));
   CHECK_INT(gdb_nostr_filter_limit(f), 5);
   gdb_nostr_filter_free(f);
-  static const char *BAD[] = {"[]", "{\"ids\":[\"ab\"]}", "{\"kinds\":[\"1\"]}",
-                              "{\"since\":-1}", "{\"#xy\":[\"a\"]}", "{\"#x\":[1]}",
-                              "{\"limit\":1.5}", "{\"authors\":\"x\"}", "{"};
+  static const char *BAD[] = {"[]",
+                              "{\"ids\":[\"ab\"]}",
+                              "{\"kinds\":[\"1\"]}",
+                              "{\"since\":-1}",
+                              "{\"#xy\":[\"a\"]}",
+                              "{\"#x\":[1]}",
+                              "{\"limit\":1.5}",
+                              "{\"authors\":\"x\"}",
+                              "{"};
   for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
     f = NULL;
     CHECK_MSG(gdb_nostr_filter_parse(BAD[i], strlen(BAD[i]), &f) != GDB_OK, "accepted %s", BAD[i]);

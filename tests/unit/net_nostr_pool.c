@@ -270,6 +270,7 @@ TEST(nostr_pool_rejects_bad_urls_and_filters) {
   gdb_nostr_pool *p;
   CHECK_OK(gdb_nostr_pool_new(ok, 1, &o, &p));
   CHECK_INT(gdb_nostr_pool_subscribe(p, "{}", on_event, NULL, NULL, NULL), GDB_EINVAL);
-  CHECK_INT(gdb_nostr_pool_subscribe(p, "[{\"kinds\":\"x\"}]", on_event, NULL, NULL, NULL), GDB_EINVAL);
+  CHECK_INT(gdb_nostr_pool_subscribe(p, "[{\"kinds\":\"x\"}]", on_event, NULL, NULL, NULL),
+            GDB_EINVAL);
   gdb_nostr_pool_free(p);
 }

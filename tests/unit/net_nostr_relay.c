@@ -81,7 +81,8 @@ TEST(nostr_relay_publish_subscribe) {
   CHECK(send_event(pub, after));
   CHECK((m = tws_expect(pub, gdb_nostr_event_id(after), 3000)));
   free(m);
-  CHECK(tws_send(sub, "[\"REQ\",\"probe\",{\"ids\":[\"0000000000000000000000000000000000000000000000000000000000000000\"]}]"));
+  CHECK(tws_send(sub, "[\"REQ\",\"probe\",{\"ids\":["
+                      "\"0000000000000000000000000000000000000000000000000000000000000000\"]}]"));
   CHECK((m = tws_recv(sub, 3000)));
   CHECK_STR(m, "[\"EOSE\",\"probe\"]"); /* nothing of s1 came in between */
   free(m);
@@ -155,8 +156,15 @@ TEST(nostr_relay_refuses_bad_input) {
   CHECK(fd >= 0);
   char *m;
   /* malformed JSON, wrong shapes, unknown types */
-  static const char *JUNK[] = {"{", "[]", "[1]", "\"EVENT\"", "[\"EVENT\"]", "[\"WHAT\",1]",
-                               "[\"REQ\",\"\",{}]", "[\"EVENT\",{\"id\":1}]", "null"};
+  static const char *JUNK[] = {"{",
+                               "[]",
+                               "[1]",
+                               "\"EVENT\"",
+                               "[\"EVENT\"]",
+                               "[\"WHAT\",1]",
+                               "[\"REQ\",\"\",{}]",
+                               "[\"EVENT\",{\"id\":1}]",
+                               "null"};
   for (size_t i = 0; i < sizeof JUNK / sizeof JUNK[0]; i++) {
     CHECK(tws_send(fd, JUNK[i]));
     CHECK_MSG((m = tws_expect(fd, "[\"NOTICE\",\"invalid: ", 3000)), "no NOTICE for %s", JUNK[i]);

@@ -43,7 +43,8 @@ static void seen_cb(gdb_signal_room *room, const char *id, void *data) {
   p->seen++;
   snprintf(p->other, sizeof p->other, "%s", id);
   pthread_mutex_unlock(&p->mu);
-  if (strcmp(gdb_signal_room_self(room), id) < 0) gdb_signal_room_send(room, id, "offer", "OFFER-SDP");
+  if (strcmp(gdb_signal_room_self(room), id) < 0)
+    gdb_signal_room_send(room, id, "offer", "OFFER-SDP");
 }
 
 static void lost_cb(gdb_signal_room *room, const char *id, void *data) {
@@ -53,8 +54,8 @@ static void lost_cb(gdb_signal_room *room, const char *id, void *data) {
   pthread_mutex_unlock(&p->mu);
 }
 
-static void signal_cb(gdb_signal_room *room, const char *id, const char *type,
-                      const char *payload, void *data) {
+static void signal_cb(gdb_signal_room *room, const char *id, const char *type, const char *payload,
+                      void *data) {
   peer *p = data;
   pthread_mutex_lock(&p->mu);
   if (!strcmp(type, "offer")) p->offers++;
@@ -89,9 +90,14 @@ TEST(nostr_room_two_peers_sealed_third_reads_nothing) {
   const char *urls[] = {url};
   peer a = {.mu = PTHREAD_MUTEX_INITIALIZER}, b = {.mu = PTHREAD_MUTEX_INITIALIZER},
        c = {.mu = PTHREAD_MUTEX_INITIALIZER};
-  gdb_signal_options o = {.relays = urls, .n_relays = 1, .app_id = "app", .room_id = "r1",
-                          .password = "secret", .announce_ms = 500};
-  gdb_signal_callbacks ca = {seen_cb, lost_cb, signal_cb, &a}, cb = {seen_cb, lost_cb, signal_cb, &b},
+  gdb_signal_options o = {.relays = urls,
+                          .n_relays = 1,
+                          .app_id = "app",
+                          .room_id = "r1",
+                          .password = "secret",
+                          .announce_ms = 500};
+  gdb_signal_callbacks ca = {seen_cb, lost_cb, signal_cb, &a},
+                       cb = {seen_cb, lost_cb, signal_cb, &b},
                        cc = {seen_cb, lost_cb, signal_cb, &c};
   gdb_signal_room *ra, *rb, *rc;
   gdb_signal_options oc = o;
@@ -101,7 +107,8 @@ TEST(nostr_room_two_peers_sealed_third_reads_nothing) {
   CHECK_OK(gdb_signal_room_join(&o, &cb, &rb));
   /* one offer and one answer between a and b, whichever is the smaller id */
   CHECK(WAIT_UNTIL(field(&a, &a.offers) + field(&b, &b.offers) == 1 &&
-                       field(&a, &a.answers) + field(&b, &b.answers) == 1, 5000));
+                       field(&a, &a.answers) + field(&b, &b.answers) == 1,
+                   5000));
   CHECK_STR(a.other, gdb_signal_room_self(rb));
   CHECK_STR(b.other, gdb_signal_room_self(ra));
   CHECK(!strcmp(a.last_payload, "OFFER-SDP") || !strcmp(a.last_payload, "ANSWER-SDP"));
@@ -131,8 +138,12 @@ TEST(nostr_room_peer_lost_on_silence) {
   snprintf(url, sizeof url, "ws://127.0.0.1:%u", gdb_nostr_relay_port(relay));
   const char *urls[] = {url};
   peer a = {.mu = PTHREAD_MUTEX_INITIALIZER};
-  gdb_signal_options o = {.relays = urls, .n_relays = 1, .app_id = "app", .room_id = "quiet",
-                          .announce_ms = 200, .peer_timeout_ms = 600};
+  gdb_signal_options o = {.relays = urls,
+                          .n_relays = 1,
+                          .app_id = "app",
+                          .room_id = "quiet",
+                          .announce_ms = 200,
+                          .peer_timeout_ms = 600};
   gdb_signal_callbacks ca = {seen_cb, lost_cb, NULL, &a};
   gdb_signal_room *ra;
   CHECK_OK(gdb_signal_room_join(&o, &ca, &ra));

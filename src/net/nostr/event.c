@@ -199,8 +199,8 @@ static int hex_field(json_t *obj, const char *key, uint8_t *out, size_t n, char 
   const char *s = json_string_value(v);
   size_t len = json_string_length(v);
   if (len != 2 * n || !lower_hex(s, len) || !gdb_unhex(s, len, out, n))
-    return gdb_fail(GDB_EINVAL, "nostr: event field \"%s\" must be %zu lower-case hex digits",
-                    key, 2 * n);
+    return gdb_fail(GDB_EINVAL, "nostr: event field \"%s\" must be %zu lower-case hex digits", key,
+                    2 * n);
   memcpy(hex, s, len + 1);
   return GDB_OK;
 }
@@ -358,7 +358,9 @@ int gdb_nostr_event_pow(const gdb_nostr_event *ev) {
   return bits;
 }
 
-void gdb_nostr_event_retain(gdb_nostr_event *ev) { __atomic_add_fetch(&ev->refs, 1, __ATOMIC_RELAXED); }
+void gdb_nostr_event_retain(gdb_nostr_event *ev) {
+  __atomic_add_fetch(&ev->refs, 1, __ATOMIC_RELAXED);
+}
 
 void gdb_nostr_event_release(gdb_nostr_event *ev) {
   if (ev && __atomic_sub_fetch(&ev->refs, 1, __ATOMIC_ACQ_REL) == 0) event_free(ev);

@@ -12,7 +12,8 @@
 
 /* Creates a context on the loop thread (call it there). info is completed with the GLib
  * foreign loop and the options every context needs; returns NULL with gdb_fail() set. */
-struct lws_context *gdb_nostr_lws_context(gdb_net_loop *loop, struct lws_context_creation_info *info);
+struct lws_context *gdb_nostr_lws_context(gdb_net_loop *loop,
+                                          struct lws_context_creation_info *info);
 /* Microseconds of a monotonic clock. */
 int64_t gdb_nostr_now_us(void);
 

@@ -41,10 +41,14 @@ static const struct {
   gdb_nostr_msg_type type;
   gdb_nostr_msg_dir dir;
 } TYPES[] = {
-    {"EVENT", GDB_NMSG_EVENT, GDB_NMSG_TO_RELAY},   {"REQ", GDB_NMSG_REQ, GDB_NMSG_TO_RELAY},
-    {"CLOSE", GDB_NMSG_CLOSE, GDB_NMSG_TO_RELAY},   {"EVENT", GDB_NMSG_EVENT, GDB_NMSG_TO_CLIENT},
-    {"OK", GDB_NMSG_OK, GDB_NMSG_TO_CLIENT},        {"EOSE", GDB_NMSG_EOSE, GDB_NMSG_TO_CLIENT},
-    {"NOTICE", GDB_NMSG_NOTICE, GDB_NMSG_TO_CLIENT}, {"CLOSED", GDB_NMSG_CLOSED, GDB_NMSG_TO_CLIENT},
+    {"EVENT", GDB_NMSG_EVENT, GDB_NMSG_TO_RELAY},
+    {"REQ", GDB_NMSG_REQ, GDB_NMSG_TO_RELAY},
+    {"CLOSE", GDB_NMSG_CLOSE, GDB_NMSG_TO_RELAY},
+    {"EVENT", GDB_NMSG_EVENT, GDB_NMSG_TO_CLIENT},
+    {"OK", GDB_NMSG_OK, GDB_NMSG_TO_CLIENT},
+    {"EOSE", GDB_NMSG_EOSE, GDB_NMSG_TO_CLIENT},
+    {"NOTICE", GDB_NMSG_NOTICE, GDB_NMSG_TO_CLIENT},
+    {"CLOSED", GDB_NMSG_CLOSED, GDB_NMSG_TO_CLIENT},
 };
 
 static int parse_array(json_t *a, gdb_nostr_msg_dir dir, size_t max_filters, gdb_nostr_msg *m) {
@@ -112,8 +116,7 @@ int gdb_nostr_msg_parse(const char *s, size_t n, gdb_nostr_msg_dir dir, size_t m
   memset(out, 0, sizeof *out);
   json_error_t err;
   json_t *a = json_loadb(s, n, JSON_REJECT_DUPLICATES, &err);
-  if (!a)
-    return gdb_fail(GDB_EINVAL, "malformed JSON: %s (at byte %d)", err.text, err.position);
+  if (!a) return gdb_fail(GDB_EINVAL, "malformed JSON: %s (at byte %d)", err.text, err.position);
   int rc = parse_array(a, dir, max_filters, out);
   json_decref(a);
   return rc;

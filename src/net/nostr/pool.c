@@ -19,9 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PENDING_MAX 256    /* publishes kept for a relay that is not open yet */
-#define SEEN_MAX 8192      /* event ids remembered per subscription for de-duplication */
-#define OK_WAIT_MAX 4096   /* publishes whose OK we still wait for */
+#define PENDING_MAX 256  /* publishes kept for a relay that is not open yet */
+#define SEEN_MAX 8192    /* event ids remembered per subscription for de-duplication */
+#define OK_WAIT_MAX 4096 /* publishes whose OK we still wait for */
 
 typedef struct shared_ctx {
   struct shared_ctx *next;
@@ -59,8 +59,8 @@ typedef struct relay_link {
   struct lws *wsi;
   gdb_nostr_relay_health h;
   int64_t started_us;
-  guint timer; /* connect timeout or backoff */
-  GQueue out;  /* gdb_buf * with LWS_PRE headroom, waiting for writable */
+  guint timer;    /* connect timeout or backoff */
+  GQueue out;     /* gdb_buf * with LWS_PRE headroom, waiting for writable */
   GQueue pending; /* gdb_nostr_event * to publish when open */
   gdb_buf rx;
   bool rx_overflow;
@@ -153,9 +153,9 @@ static void send_event(relay_link *l, const gdb_nostr_event *ev) {
 
 static void timer_clear(relay_link *l) {
   /* g_source_remove() would look in the default context, not the network thread's */
-  GSource *src = l->timer ? g_main_context_find_source_by_id(
-                                gdb_net_loop_context(l->pool->loop), l->timer)
-                          : NULL;
+  GSource *src =
+      l->timer ? g_main_context_find_source_by_id(gdb_net_loop_context(l->pool->loop), l->timer)
+               : NULL;
   if (src) g_source_destroy(src);
   l->timer = 0;
 }
@@ -678,8 +678,7 @@ static void publish_on_loop(void *arg) {
   }
 }
 
-int gdb_nostr_pool_publish(gdb_nostr_pool *p, gdb_nostr_event *ev, gdb_nostr_ok_fn ok,
-                           void *data) {
+int gdb_nostr_pool_publish(gdb_nostr_pool *p, gdb_nostr_event *ev, gdb_nostr_ok_fn ok, void *data) {
   publish_call c = {p, ev, ok, data};
   gdb_net_loop_invoke_sync(p->loop, publish_on_loop, &c);
   return GDB_OK;

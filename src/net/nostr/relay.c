@@ -47,8 +47,8 @@ typedef struct relay_conn {
 
 /* Per-session data lws allocates for each wsi of our protocol. */
 typedef struct relay_pss {
-  relay_conn *conn;   /* WebSocket connections */
-  char *http_body;    /* HTTP: the answer not yet written */
+  relay_conn *conn; /* WebSocket connections */
+  char *http_body;  /* HTTP: the answer not yet written */
   size_t http_len;
 } relay_pss;
 
@@ -471,8 +471,8 @@ static void conn_free(relay_conn *c) {
 static char *relay_status_locked(gdb_nostr_relay *r) {
   json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I}", "relay", r->name, "connections",
                         (json_int_t)r->st.connections, "events", (json_int_t)r->st.events,
-                        "dropped", (json_int_t)r->st.dropped, "stored",
-                        (json_int_t)r->st.stored, "delivered", (json_int_t)r->st.delivered);
+                        "dropped", (json_int_t)r->st.dropped, "stored", (json_int_t)r->st.stored,
+                        "delivered", (json_int_t)r->st.delivered);
   char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
   json_decref(o);
   return s;
@@ -503,8 +503,8 @@ static int http_request(struct lws *wsi, relay_pss *pss, gdb_nostr_relay *r) {
   if (lws_add_http_common_headers(wsi, HTTP_STATUS_OK,
                                   nip11 ? "application/nostr+json" : "application/json",
                                   pss->http_len, &p, end) ||
-      lws_add_http_header_by_name(wsi, (const uint8_t *)"access-control-allow-origin:",
-                                  (const uint8_t *)"*", 1, &p, end) ||
+      lws_add_http_header_by_name(
+          wsi, (const uint8_t *)"access-control-allow-origin:", (const uint8_t *)"*", 1, &p, end) ||
       lws_finalize_write_http_header(wsi, start, &p, end))
     return -1;
   lws_callback_on_writable(wsi);
@@ -526,8 +526,8 @@ static int http_writable(struct lws *wsi, relay_pss *pss) {
 
 /* ── the protocol callback ── */
 
-static int relay_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user,
-                          void *in, size_t len) {
+static int relay_callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                          size_t len) {
   relay_pss *pss = user;
   gdb_nostr_relay *r = lws_context_user(lws_get_context(wsi));
   switch (reason) {
@@ -590,8 +590,10 @@ static void relay_start_on_loop(void *p) {
   info.timeout_secs = 10;
   r->ctx = gdb_nostr_lws_context(r->loop, &info);
   if (!r->ctx) {
-    r->start_rc = gdb_fail(GDB_ENET, "relay: cannot listen on %s port %u (in use, or not an "
-                                     "address of this host?)", r->bind, (unsigned)r->opt.port);
+    r->start_rc = gdb_fail(GDB_ENET,
+                           "relay: cannot listen on %s port %u (in use, or not an "
+                           "address of this host?)",
+                           r->bind, (unsigned)r->opt.port);
     return;
   }
   int port = lws_get_vhost_listen_port(lws_get_vhost_by_name(r->ctx, "default"));

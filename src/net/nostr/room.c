@@ -20,9 +20,9 @@
 #include <string.h>
 #include <time.h>
 
-#define SIGNAL_KIND 25050  /* ephemeral: relays forward and forget */
+#define SIGNAL_KIND 25050 /* ephemeral: relays forward and forget */
 #define SIGNAL_VERSION 1
-#define FRESH_SECS 120     /* events further than this from our clock are replays or junk */
+#define FRESH_SECS 120 /* events further than this from our clock are replays or junk */
 
 struct gdb_signal_room {
   gdb_net_loop *loop;
@@ -242,8 +242,8 @@ int gdb_signal_room_send(gdb_signal_room *r, const char *peer, const char *type,
                          const char *payload) {
   if (!peer || strlen(peer) != 64 || !type || !type[0] || !payload)
     return gdb_fail(GDB_EINVAL, "signal: send needs a 64-hex peer id, a type and a payload");
-  json_t *m = json_pack("{s:s, s:s, s:s, s:s}", "t", "signal", "to", peer, "type", type, "data",
-                        payload);
+  json_t *m =
+      json_pack("{s:s, s:s, s:s, s:s}", "t", "signal", "to", peer, "type", type, "data", payload);
   if (!m) return gdb_fail(GDB_EINVAL, "signal: type and payload must be UTF-8 text");
   return room_publish(r, m, NULL);
 }

@@ -19,7 +19,8 @@
 #define SEAL_MAX (1u << 20) /* signaling payloads are small: refuse anything larger */
 
 static int derive(const char *secret, const char *app, const char *room, uint8_t key[32]) {
-  if (!secret || !app || !room) return gdb_fail(GDB_EINVAL, "seal: secret, app and room are needed");
+  if (!secret || !app || !room)
+    return gdb_fail(GDB_EINVAL, "seal: secret, app and room are needed");
   size_t n = strlen(secret) + strlen(app) + strlen(room) + 3;
   char *s = malloc(n);
   if (!s) return gdb_fail(GDB_ENOMEM, "seal: out of memory");
