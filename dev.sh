@@ -11,9 +11,11 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 
+# (tests/interop also needs node >= 20 with npm, which the machine image provides: its npm
+# packages are installed by tests/interop/run.sh with `npm ci` from the committed lockfile.)
 PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev
   libsqlite3-dev libmsgpack-dev libjansson-dev libssl-dev libsecp256k1-dev libpcre2-dev
-  zlib1g-dev libglib2.0-dev libnice-dev libusrsctp-dev libwebsockets-dev libedit-dev
+  zlib1g-dev libglib2.0-dev libnice-dev libusrsctp-dev libwebsockets-dev libwebsockets-evlib-glib libedit-dev
   sqlite3 python3)
 JOBS=${JOBS:-$(nproc)}
 

@@ -270,7 +270,209 @@ gdb_hlc gdb_last_seen(gdb_t *db);
 /* (section owned by src/net/rtc) */
 
 /* ══════════════════ Nostr signaling (nostr) ══════════════════ */
-/* (section owned by src/net/nostr) */
+/* (section owned by src/net/nostr; protocol in docs/protocol/signaling.md, guide in docs/nostr.md)
+ *
+ * Threads: every callback of this section runs on the network thread (src/net/loop.h), one at a
+ * time; callbacks must not block and must not call the *_free / *_stop / *_leave function of the
+ * object that called them. Every other function may be called from any thread. */
+
+/* A signed Nostr event (NIP-01): immutable, reference counted, safe to share between threads. */
+typedef struct gdb_nostr_event gdb_nostr_event;
+
+/* 32 random bytes that are a valid secp256k1 secret key (OpenSSL's RNG). */
+int gdb_nostr_key_generate(uint8_t seckey[32]);
+/* The x-only public key (BIP-340) of seckey as 64 lower-case hex digits + NUL. */
+int gdb_nostr_key_pubkey(const uint8_t seckey[32], char pubkey_hex[65]);
+
+/* Builds and signs an event: tags_json is a JSON array of arrays of strings (NULL for []),
+ * content any UTF-8 text, created_at seconds since the epoch (0 for now).
+ * *out: release with gdb_nostr_event_release(). */
+int gdb_nostr_event_sign(const uint8_t seckey[32], int64_t created_at, int kind,
+                         const char *tags_json, const char *content, gdb_nostr_event **out);
+/* Parses an event object from JSON text; checks shape and types only (see _verify).
+ * *out: release with gdb_nostr_event_release(). */
+int gdb_nostr_event_parse(const char *json, size_t len, gdb_nostr_event **out);
+/* GDB_OK when the id is the SHA-256 of the NIP-01 serialization and sig a valid BIP-340
+ * signature of it by pubkey; GDB_EDENIED (message says which) otherwise. */
+int gdb_nostr_event_verify(const gdb_nostr_event *ev);
+/* The NIP-01 serialization [0,pubkey,created_at,kind,tags,content] whose SHA-256 is the id.
+ * *out: NUL-terminated, caller frees with gdb_free(). */
+int gdb_nostr_event_commitment(const gdb_nostr_event *ev, char **out, size_t *out_len);
+/* The event as compact JSON (NIP-01 field order). Valid while ev is. */
+const char *gdb_nostr_event_json(const gdb_nostr_event *ev);
+const char *gdb_nostr_event_id(const gdb_nostr_event *ev);     /* 64 hex */
+const char *gdb_nostr_event_pubkey(const gdb_nostr_event *ev); /* 64 hex */
+const char *gdb_nostr_event_content(const gdb_nostr_event *ev);
+int64_t gdb_nostr_event_created_at(const gdb_nostr_event *ev);
+int gdb_nostr_event_kind(const gdb_nostr_event *ev);
+/* Tags: count, length of tag i, and element j of tag i (NULL when out of range). */
+size_t gdb_nostr_event_tag_count(const gdb_nostr_event *ev);
+size_t gdb_nostr_event_tag_len(const gdb_nostr_event *ev, size_t i);
+const char *gdb_nostr_event_tag(const gdb_nostr_event *ev, size_t i, size_t j);
+/* Leading zero bits of the id (NIP-13 proof-of-work difficulty). */
+int gdb_nostr_event_pow(const gdb_nostr_event *ev);
+void gdb_nostr_event_retain(gdb_nostr_event *ev);
+void gdb_nostr_event_release(gdb_nostr_event *ev);
+
+/* A NIP-01 subscription filter ({"ids","authors","kinds","#x","since","until","limit"}). */
+typedef struct gdb_nostr_filter gdb_nostr_filter;
+/* Parses one filter object. *out: release with gdb_nostr_filter_free(). */
+int gdb_nostr_filter_parse(const char *json, size_t len, gdb_nostr_filter **out);
+/* True when ev passes every condition of f (limit is not a condition). */
+bool gdb_nostr_filter_match(const gdb_nostr_filter *f, const gdb_nostr_event *ev);
+/* The filter's limit, or -1 when it has none. */
+int64_t gdb_nostr_filter_limit(const gdb_nostr_filter *f);
+void gdb_nostr_filter_free(gdb_nostr_filter *f);
+
+/* ── embedded relay ── */
+typedef struct gdb_nostr_relay gdb_nostr_relay;
+
+typedef struct gdb_nostr_relay_options {
+  const char *bind;        /* address to listen on; default "127.0.0.1" */
+  uint16_t port;           /* default 7447; 0 picks a free port (see _port) */
+  const char *name;        /* NIP-11 name and the "relay" field of GET /; default "genosdb" */
+  uint32_t max_message;    /* bytes of one incoming message; default 131072 */
+  uint32_t max_subs;       /* subscriptions per connection; default 32 */
+  uint32_t max_filters;    /* filters per REQ; default 16 */
+  uint32_t events_per_sec; /* EVENTs per connection per second (burst 2x); default 200 */
+  uint32_t store_max;      /* regular events kept in memory; default 10000 */
+  uint32_t max_out_bytes;  /* queued output per connection before it is closed; default 16 MiB */
+  int min_pow;             /* NIP-13 difficulty demanded of events; default 0 (none) */
+} gdb_nostr_relay_options;
+
+typedef struct gdb_nostr_relay_stats {
+  uint64_t connections;     /* open WebSocket connections */
+  uint64_t events;          /* events accepted (verified) */
+  uint64_t stored;          /* events held in the window */
+  uint64_t dropped;         /* messages or events refused, for any reason below */
+  uint64_t dropped_invalid; /* bad JSON, bad shape, bad id or signature */
+  uint64_t dropped_limit;   /* over size, rate, subscription or filter limits */
+  uint64_t dropped_pow;     /* under the required proof of work */
+  uint64_t delivered;       /* EVENT messages sent to subscribers */
+} gdb_nostr_relay_stats;
+
+void gdb_nostr_relay_options_init(gdb_nostr_relay_options *opts);
+/* Starts listening on the network thread. opts may be NULL. *out: stop with _stop(). */
+int gdb_nostr_relay_start(const gdb_nostr_relay_options *opts, gdb_nostr_relay **out);
+/* The port actually listened on. */
+uint16_t gdb_nostr_relay_port(const gdb_nostr_relay *r);
+int gdb_nostr_relay_get_stats(gdb_nostr_relay *r, gdb_nostr_relay_stats *out);
+/* The JSON GET / answers with. Caller frees with gdb_free(). */
+char *gdb_nostr_relay_status_json(gdb_nostr_relay *r);
+/* Closes every connection and frees the relay. */
+void gdb_nostr_relay_stop(gdb_nostr_relay *r);
+
+/* ── client: a pool of relays ── */
+typedef struct gdb_nostr_pool gdb_nostr_pool;
+
+typedef struct gdb_nostr_pool_options {
+  uint32_t connect_timeout_ms; /* a relay not open by then is retried later; default 5000 */
+  uint32_t backoff_min_ms;     /* first reconnect delay; default 500 */
+  uint32_t backoff_max_ms;     /* cap of the doubling delay (plus up to 50% jitter); 30000 */
+  uint32_t max_failures;       /* consecutive failures before a relay is dropped; default 8 */
+  const char *ca_file;         /* PEM bundle for wss:// (default: the system's trust store) */
+} gdb_nostr_pool_options;
+
+typedef enum gdb_nostr_relay_state {
+  GDB_NOSTR_CONNECTING = 0,
+  GDB_NOSTR_OPEN = 1,
+  GDB_NOSTR_BACKOFF = 2, /* waiting to reconnect */
+  GDB_NOSTR_DROPPED = 3, /* given up on for this session (see reason) */
+} gdb_nostr_relay_state;
+
+typedef struct gdb_nostr_relay_health {
+  char url[256];
+  gdb_nostr_relay_state state;
+  uint32_t connects;    /* successful opens */
+  uint32_t failures;    /* failed or lost connections in all */
+  uint32_t consecutive; /* failures since the last successful open */
+  double latency_ms;    /* last connect-to-open time, or last OK round trip */
+  uint64_t events_in;   /* verified events received */
+  uint64_t rejected_in; /* events received that failed verification */
+  char reason[128];     /* why it is dropped or why it last failed */
+} gdb_nostr_relay_health;
+
+/* Called for each verified event matching a subscription (once per event id, whichever relay
+ * delivered it first). */
+typedef void (*gdb_nostr_event_fn)(const gdb_nostr_event *ev, const char *relay, void *data);
+/* Called once per relay when it has sent every stored event of a subscription. */
+typedef void (*gdb_nostr_eose_fn)(const char *relay, void *data);
+/* Called with the relay's OK answer to a publish (ok false: message says why). */
+typedef void (*gdb_nostr_ok_fn)(const char *event_id, bool ok, const char *message,
+                                const char *relay, void *data);
+
+void gdb_nostr_pool_options_init(gdb_nostr_pool_options *opts);
+/* Connects to every url (ws:// or wss://) in parallel; each is used as soon as it opens.
+ * opts may be NULL. *out: free with gdb_nostr_pool_free(). */
+int gdb_nostr_pool_new(const char *const *urls, size_t n, const gdb_nostr_pool_options *opts,
+                       gdb_nostr_pool **out);
+/* Sends ev to every open relay now and to the others when they open. ok may be NULL. */
+int gdb_nostr_pool_publish(gdb_nostr_pool *p, gdb_nostr_event *ev, gdb_nostr_ok_fn ok, void *data);
+/* Subscribes with a JSON array of filters on every relay (re-sent after each reconnect).
+ * eose may be NULL. *sub_id receives a handle for _unsubscribe. */
+int gdb_nostr_pool_subscribe(gdb_nostr_pool *p, const char *filters_json, gdb_nostr_event_fn fn,
+                             gdb_nostr_eose_fn eose, void *data, uint64_t *sub_id);
+int gdb_nostr_pool_unsubscribe(gdb_nostr_pool *p, uint64_t sub_id);
+size_t gdb_nostr_pool_relay_count(gdb_nostr_pool *p);
+int gdb_nostr_pool_health(gdb_nostr_pool *p, size_t i, gdb_nostr_relay_health *out);
+/* Number of relays currently open. */
+size_t gdb_nostr_pool_open_count(gdb_nostr_pool *p);
+void gdb_nostr_pool_free(gdb_nostr_pool *p);
+
+/* ── room signaling (docs/protocol/signaling.md) ──
+ * Peers of (app_id, room_id) announce themselves and exchange opaque signals (WebRTC offers,
+ * answers, candidates) addressed to one peer, sealed with AES-256-GCM when a password is set.
+ * A peer id is the 64-hex Nostr public key of the session's random signaling key. */
+typedef struct gdb_signal_room gdb_signal_room;
+
+/* Callbacks may start before gdb_signal_room_join() returns: they get the room handle. */
+typedef struct gdb_signal_callbacks {
+  void (*peer_seen)(gdb_signal_room *room, const char *peer, void *data);
+  void (*peer_lost)(gdb_signal_room *room, const char *peer, void *data);
+  /* type: "offer", "answer", "candidate" or any other short word the sender chose. */
+  void (*signal)(gdb_signal_room *room, const char *peer, const char *type, const char *payload,
+                 void *data);
+  void *data;
+} gdb_signal_callbacks;
+
+typedef struct gdb_signal_options {
+  const char *const *relays; /* ws:// or wss:// URLs */
+  size_t n_relays;
+  const char *app_id;
+  const char *room_id;
+  const char *password;               /* NULL or "": payloads travel in clear */
+  uint32_t announce_ms;               /* presence period; default 30000 */
+  uint32_t peer_timeout_ms;           /* silence before peer_lost; default 3 x announce_ms */
+  const gdb_nostr_pool_options *pool; /* NULL for defaults */
+} gdb_signal_options;
+
+typedef struct gdb_signal_stats {
+  uint64_t sent, received; /* signaling events */
+  uint64_t unreadable;     /* events of the room that failed to unseal or parse */
+  uint64_t peers;          /* peers currently seen */
+} gdb_signal_stats;
+
+/* Joins the room: subscribes on every relay and announces presence now and every announce_ms.
+ * *out: leave with gdb_signal_room_leave(). */
+int gdb_signal_room_join(const gdb_signal_options *opts, const gdb_signal_callbacks *cbs,
+                         gdb_signal_room **out);
+/* This peer's id (64 hex). Valid while the room is. */
+const char *gdb_signal_room_self(const gdb_signal_room *room);
+/* Sends one signal of the given type to peer. */
+int gdb_signal_room_send(gdb_signal_room *room, const char *peer, const char *type,
+                         const char *payload);
+int gdb_signal_room_get_stats(gdb_signal_room *room, gdb_signal_stats *out);
+/* Says goodbye (peer:lost to the others), closes the relays and frees the room. */
+void gdb_signal_room_leave(gdb_signal_room *room);
+
+/* AES-256-GCM sealing under SHA-256("secret:appId:roomId"), as the signaling protocol uses it:
+ * "gs1:" + base64(iv12 || ciphertext || tag16). Exposed for tests and other implementations.
+ * *out: NUL-terminated, caller frees with gdb_free(). */
+int gdb_signal_seal(const char *secret, const char *app_id, const char *room_id, const char *plain,
+                    size_t len, char **out);
+/* GDB_ECRYPTO when the text was not sealed under the same secret, app and room. */
+int gdb_signal_unseal(const char *secret, const char *app_id, const char *room_id,
+                      const char *sealed, char **out, size_t *out_len);
 
 #ifdef __cplusplus
 }

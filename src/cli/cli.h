@@ -58,5 +58,7 @@ int cmd_shell(gdb_t *db, const cli_global *g, int argc, char **argv);
 
 /* Other commands (one file each: src/cli/cmd_<area>.c, bench/bench.c). */
 int cmd_bench(const cli_global *g, int argc, char **argv);
+int cmd_relay(const cli_global *g, int argc, char **argv);
+int cmd_nostr(const cli_global *g, int argc, char **argv);
 
 #endif

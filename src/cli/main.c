@@ -29,7 +29,9 @@ static const cli_command COMMANDS[] = {
     {"hash", NULL, cmd_hash, "hash                            print the state hash"},
     {"stats", NULL, cmd_stats, "stats                           print counters"},
     {"shell", NULL, cmd_shell, "shell                           interactive prompt for these verbs"},
-    {"bench", cmd_bench, NULL, "bench core [--nodes N]          run a benchmark, print JSON"},
+    {"relay", cmd_relay, NULL, "relay [--port N] [--bind ADDR]  run the embedded Nostr relay"},
+    {"nostr", cmd_nostr, NULL, "nostr publish|sub|room ...      Nostr signaling diagnostics"},
+    {"bench", cmd_bench, NULL, "bench core|relay [...]          run a benchmark, print JSON"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -65,6 +65,8 @@ void gdb_net_loop_release(gdb_net_loop *l) {
 
 GMainContext *gdb_net_loop_context(gdb_net_loop *l) { return l->ctx; }
 
+GMainLoop *gdb_net_loop_main(gdb_net_loop *l) { return l->main; }
+
 bool gdb_net_loop_is_current(gdb_net_loop *l) { return g_main_context_is_owner(l->ctx); }
 
 typedef struct invoke_call {

@@ -19,6 +19,10 @@ gdb_net_loop *gdb_net_loop_acquire(void);
 void gdb_net_loop_release(gdb_net_loop *loop);
 /* The GMainContext that the loop thread iterates (attach sources here). */
 GMainContext *gdb_net_loop_context(gdb_net_loop *loop);
+/* The GMainLoop the thread runs: what libwebsockets 4.1 expects as its foreign loop
+ * (lws_context_creation_info.foreign_loops[0] with LWS_SERVER_OPTION_GLIB; its glib plugin
+ * takes the context from it with g_main_loop_get_context()). */
+GMainLoop *gdb_net_loop_main(gdb_net_loop *loop);
 /* True when called on the loop thread. */
 bool gdb_net_loop_is_current(gdb_net_loop *loop);
 /* Runs fn(data) on the loop thread soon; returns at once. */

@@ -1,0 +1,310 @@
+/*
+ * bench_relay.c — `genosdb bench relay`: the embedded relay verifying and fanning out events.
+ * The relay runs in this process on the network thread; one publisher and --subs subscribers
+ * are plain loopback sockets driven by the main thread (a hand-rolled WebSocket client, so
+ * the client side costs as little as possible and the figure is the relay's). Events are
+ * signed before the clock starts; each carries its index so a subscriber can match it to its
+ * send time. Prints one JSON object: throughput (events verified and delivered per second) and
+ * the delivery latency distribution from publish to receipt at each subscriber.
+ *
+ *   genosdb bench relay [--subs 100] [--events 20000] [--rate 0] [--window 512]
+ *   --rate R paces publishing at R events/s (0: as fast as the window allows); --window bounds
+ *   events published but not yet acknowledged with OK.
+ */
+#include "bench.h"
+
+#include "cli/cli.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+typedef struct wconn {
+  int fd;
+  uint8_t *buf;
+  size_t len, cap;
+} wconn;
+
+static int ws_open(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a)) goto fail;
+  int one = 1;
+  setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  char req[256];
+  int n = snprintf(req, sizeof req,
+                   "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: "
+                   "Upgrade\r\nSec-WebSocket-Key: YmVuY2htYXJrYmVuY2htYQ==\r\n"
+                   "Sec-WebSocket-Version: 13\r\n\r\n");
+  if (write(fd, req, (size_t)n) != n) goto fail;
+  char resp[1024];
+  size_t len = 0;
+  while (len < sizeof resp - 1) { /* byte by byte up to the blank line: it is short */
+    if (read(fd, resp + len, 1) != 1) goto fail;
+    len++;
+    if (len >= 4 && !memcmp(resp + len - 4, "\r\n\r\n", 4)) break;
+  }
+  resp[len] = 0;
+  if (!strstr(resp, " 101 ")) goto fail;
+  return fd;
+fail:
+  if (fd >= 0) close(fd);
+  return -1;
+}
+
+/* Appends one masked text frame to out (a client must mask). */
+static size_t ws_frame(uint8_t *out, const char *p, size_t n) {
+  size_t o = 0;
+  out[o++] = 0x81;
+  if (n < 126) {
+    out[o++] = (uint8_t)(0x80 | n);
+  } else if (n <= 0xffff) {
+    out[o++] = 0x80 | 126;
+    out[o++] = (uint8_t)(n >> 8);
+    out[o++] = (uint8_t)n;
+  } else {
+    out[o++] = 0x80 | 127;
+    for (int i = 0; i < 8; i++) out[o++] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+  }
+  static const uint8_t mask[4] = {1, 2, 3, 4};
+  memcpy(out + o, mask, 4);
+  o += 4;
+  for (size_t i = 0; i < n; i++) out[o + i] = (uint8_t)p[i] ^ mask[i & 3];
+  return o + n;
+}
+
+static bool send_all(int fd, const uint8_t *p, size_t n) {
+  while (n) {
+    ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+    if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
+      struct pollfd pfd = {fd, POLLOUT, 0};
+      poll(&pfd, 1, 100);
+      continue;
+    }
+    if (w <= 0) return false;
+    p += w;
+    n -= (size_t)w;
+  }
+  return true;
+}
+
+/* Reads what is available; calls on_msg for each complete text frame. false on close. */
+typedef void (*msg_fn)(const char *s, size_t n, void *data);
+static bool ws_pump(wconn *c, msg_fn fn, void *data) {
+  for (;;) {
+    if (c->cap - c->len < 65536) {
+      c->cap = c->cap ? c->cap * 2 : 262144;
+      c->buf = realloc(c->buf, c->cap);
+      if (!c->buf) return false;
+    }
+    ssize_t r = recv(c->fd, c->buf + c->len, c->cap - c->len, MSG_DONTWAIT);
+    if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (r <= 0) return false;
+    c->len += (size_t)r;
+    if ((size_t)r < 65536) break;
+  }
+  size_t off = 0;
+  while (c->len - off >= 2) {
+    const uint8_t *h = c->buf + off;
+    uint64_t n = h[1] & 0x7f;
+    size_t hl = 2;
+    if (n == 126) {
+      if (c->len - off < 4) break;
+      n = (uint64_t)h[2] << 8 | h[3];
+      hl = 4;
+    } else if (n == 127) {
+      if (c->len - off < 10) break;
+      n = 0;
+      for (int i = 0; i < 8; i++) n = n << 8 | h[2 + i];
+      hl = 10;
+    }
+    if (c->len - off < hl + n) break;
+    if ((h[0] & 0x0f) == 0x1) fn((const char *)h + hl, (size_t)n, data);
+    off += hl + (size_t)n;
+  }
+  memmove(c->buf, c->buf + off, c->len - off);
+  c->len -= off;
+  return true;
+}
+
+typedef struct run {
+  uint64_t *sent_ns;
+  uint32_t *lat_us; /* one per delivery */
+  size_t n_lat, cap_lat;
+  size_t oks, eoses;
+} run;
+
+static long content_index(const char *s, size_t n) {
+  const char *p = memmem(s, n, "\"content\":\"", 11);
+  return p ? strtol(p + 11, NULL, 10) : -1;
+}
+
+static void on_sub_msg(const char *s, size_t n, void *data) {
+  run *r = data;
+  if (n > 9 && !memcmp(s, "[\"EVENT\",", 9)) {
+    long i = content_index(s, n);
+    if (i >= 0 && r->n_lat < r->cap_lat)
+      r->lat_us[r->n_lat++] = (uint32_t)((bench_now_ns() - r->sent_ns[i]) / 1000);
+  } else if (n > 7 && !memcmp(s, "[\"EOSE\"", 7)) {
+    r->eoses++;
+  }
+}
+
+static void on_pub_msg(const char *s, size_t n, void *data) {
+  run *r = data;
+  if (n > 5 && !memcmp(s, "[\"OK\"", 5)) r->oks++;
+}
+
+static int cmp_u32(const void *a, const void *b) {
+  uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+  return (x > y) - (x < y);
+}
+
+int bench_relay(int argc, char **argv) {
+  unsigned long subs = 100, events = 20000, rate = 0, window = 512;
+  for (int i = 1; i < argc; i++) {
+    unsigned long *dst = !strcmp(argv[i], "--subs")     ? &subs
+                         : !strcmp(argv[i], "--events") ? &events
+                         : !strcmp(argv[i], "--rate")   ? &rate
+                         : !strcmp(argv[i], "--window") ? &window
+                                                        : NULL;
+    char *end;
+    if (!dst || i + 1 >= argc || (*dst = strtoul(argv[++i], &end, 10), *end))
+      return cli_usage("bench relay: options are --subs N --events N --rate R --window W");
+  }
+  if (!subs || !events || subs > 1000 || events > 10000000 || !window)
+    return cli_usage("bench relay: --subs 1..1000, --events 1..10000000, --window >= 1");
+  /* signed before the clock starts: the benchmark is the relay, not the signer */
+  char **frames = calloc(events, sizeof *frames);
+  size_t *frame_len = calloc(events, sizeof *frame_len);
+  run r = {.sent_ns = calloc(events, sizeof(uint64_t)), .cap_lat = events * subs};
+  r.lat_us = malloc(r.cap_lat * sizeof *r.lat_us);
+  wconn *sc = calloc(subs, sizeof *sc);
+  if (!frames || !frame_len || !r.sent_ns || !r.lat_us || !sc)
+    return cli_fail(GDB_ENOMEM, "bench relay");
+  uint8_t keys[8][32];
+  for (int k = 0; k < 8; k++) gdb_nostr_key_generate(keys[k]);
+  for (unsigned long i = 0; i < events; i++) {
+    char content[32];
+    snprintf(content, sizeof content, "%lu", i);
+    gdb_nostr_event *ev;
+    int rc = gdb_nostr_event_sign(keys[i % 8], 0, 20000, "[[\"x\",\"bench\"]]", content, &ev);
+    if (rc) return cli_fail(rc, "bench relay");
+    size_t n = strlen(gdb_nostr_event_json(ev)) + 16;
+    char *msg = malloc(n);
+    n = (size_t)snprintf(msg, n, "[\"EVENT\",%s]", gdb_nostr_event_json(ev));
+    frames[i] = malloc(n + 14);
+    frame_len[i] = ws_frame((uint8_t *)frames[i], msg, n);
+    free(msg);
+    gdb_nostr_event_release(ev);
+  }
+  /* the cost that bounds a single verifying thread: one BIP-340 verification (with the id) */
+  double verify_us = 0;
+  {
+    gdb_nostr_event *ev;
+    if (gdb_nostr_event_sign(keys[0], 0, 20000, "[[\"x\",\"bench\"]]", "0", &ev) == GDB_OK) {
+      uint64_t v0 = bench_now_ns();
+      for (int i = 0; i < 500; i++) (void)gdb_nostr_event_verify(ev);
+      verify_us = (double)(bench_now_ns() - v0) / 500 / 1000.0;
+      gdb_nostr_event_release(ev);
+    }
+  }
+  gdb_nostr_relay_options o;
+  gdb_nostr_relay_options_init(&o);
+  o.port = 0;
+  o.events_per_sec = 0;
+  o.max_subs = 4;
+  o.max_out_bytes = 256u << 20;
+  gdb_nostr_relay *relay;
+  int rc = gdb_nostr_relay_start(&o, &relay);
+  if (rc) return cli_fail(rc, "bench relay");
+  uint16_t port = gdb_nostr_relay_port(relay);
+  const char *req = "[\"REQ\",\"b\",{\"kinds\":[20000],\"#x\":[\"bench\"]}]";
+  uint8_t reqf[128];
+  size_t reqn = ws_frame(reqf, req, strlen(req));
+  for (unsigned long s = 0; s < subs; s++) {
+    sc[s].fd = ws_open(port);
+    if (sc[s].fd < 0 || !send_all(sc[s].fd, reqf, reqn)) {
+      gdb_nostr_relay_stop(relay);
+      return cli_fail(GDB_ENET, "bench relay: subscriber connection");
+    }
+  }
+  wconn pub = {.fd = ws_open(port)};
+  if (pub.fd < 0) {
+    gdb_nostr_relay_stop(relay);
+    return cli_fail(GDB_ENET, "bench relay: publisher connection");
+  }
+  struct pollfd *pfd = calloc(subs + 1, sizeof *pfd);
+  for (unsigned long s = 0; s < subs; s++) pfd[s] = (struct pollfd){sc[s].fd, POLLIN, 0};
+  pfd[subs] = (struct pollfd){pub.fd, POLLIN, 0};
+  uint64_t deadline = bench_now_ns() + 10ull * 1000000000ull;
+  while (r.eoses < subs && bench_now_ns() < deadline) {
+    poll(pfd, subs, 100);
+    for (unsigned long s = 0; s < subs; s++)
+      if (pfd[s].revents) ws_pump(&sc[s], on_sub_msg, &r);
+  }
+  size_t want = events * subs, next = 0;
+  uint64_t t0 = bench_now_ns();
+  deadline = t0 + 120ull * 1000000000ull;
+  bool ok = r.eoses == subs;
+  while (ok && r.n_lat < want && bench_now_ns() < deadline) {
+    /* publish what the pace and the window allow */
+    uint64_t now = bench_now_ns();
+    while (next < events && next - r.oks < window &&
+           (!rate || now - t0 >= (uint64_t)next * 1000000000ull / rate)) {
+      r.sent_ns[next] = bench_now_ns();
+      if (!send_all(pub.fd, (uint8_t *)frames[next], frame_len[next])) ok = false;
+      next++;
+    }
+    /* sleep until the next paced send at most (not a busy loop: that core is the relay's) */
+    uint64_t wait_ns = 5000000;
+    if (rate && next < events && next - r.oks < window) {
+      uint64_t due = t0 + (uint64_t)next * 1000000000ull / rate, t = bench_now_ns();
+      wait_ns = due > t ? due - t : 0;
+    }
+    struct timespec ts = {(time_t)(wait_ns / 1000000000ull), (long)(wait_ns % 1000000000ull)};
+    if (ppoll(pfd, subs + 1, &ts, NULL) < 0) break;
+    for (unsigned long s = 0; s < subs; s++)
+      if (pfd[s].revents && !ws_pump(&sc[s], on_sub_msg, &r)) ok = false;
+    if (pfd[subs].revents && !ws_pump(&pub, on_pub_msg, &r)) ok = false;
+  }
+  double secs = (double)(bench_now_ns() - t0) / 1e9;
+  gdb_nostr_relay_stats st;
+  gdb_nostr_relay_get_stats(relay, &st);
+  qsort(r.lat_us, r.n_lat, sizeof *r.lat_us, cmp_u32);
+#define PCT(p) (r.n_lat ? r.lat_us[(size_t)((double)(r.n_lat - 1) * (p))] / 1000.0 : 0.0)
+  printf("{\"suite\":\"relay\",\"subs\":%lu,\"events\":%lu,\"rate\":%lu,\"window\":%lu,"
+         "\"complete\":%s,\"seconds\":%.3f,\"events_per_sec\":%.0f,\"deliveries_per_sec\":%.0f,"
+         "\"delivered\":%zu,\"verified\":%llu,\"dropped\":%llu,"
+         "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"rss_mb\":%.1f,"
+         "\"verify_us\":%.1f}\n",
+         subs, events, rate, window, r.n_lat == want ? "true" : "false", secs, (double)r.oks / secs,
+         (double)r.n_lat / secs, r.n_lat, (unsigned long long)st.events,
+         (unsigned long long)st.dropped, PCT(0.5), PCT(0.9), PCT(0.99), PCT(1.0),
+         (double)bench_rss_bytes() / 1048576.0, verify_us);
+  for (unsigned long s = 0; s < subs; s++) {
+    close(sc[s].fd);
+    free(sc[s].buf);
+  }
+  close(pub.fd);
+  free(pub.buf);
+  gdb_nostr_relay_stop(relay);
+  for (unsigned long i = 0; i < events; i++) free(frames[i]);
+  free(frames);
+  free(frame_len);
+  free(r.sent_ns);
+  free(r.lat_us);
+  free(sc);
+  free(pfd);
+  return r.n_lat == want ? CLI_OK : CLI_FAIL;
+}

@@ -1,0 +1,15 @@
+/*
+ * filter.h — private entry to the NIP-01 filters for the relay and the pool (parsing from an
+ * already parsed JSON value).
+ */
+#ifndef GDB_NOSTR_FILTER_H
+#define GDB_NOSTR_FILTER_H
+
+#include "genosdb.h"
+
+#include <jansson.h>
+
+/* Parses one filter object (borrowed). *out: gdb_nostr_filter_free(). */
+int gdb_nostr_filter_from_json(json_t *obj, gdb_nostr_filter **out);
+
+#endif
