@@ -1,5 +1,5 @@
 # core_cli.sh — the database verbs as a user runs them: output, exit codes, bad input.
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/common.sh"
 G=$GENOSDB
 D=(--db "$WORK/t.db")
 

@@ -1,7 +1,7 @@
 # core_crash.sh — durability under SIGKILL: `import --sync` is killed at random moments, many
 # times; after each kill the database must open cleanly and hold every id the import printed
 # (an id is printed only once its line is committed to disk).
-source "$(dirname "$0")/lib.sh"
+source "$(dirname "$0")/lib/common.sh"
 G=$GENOSDB
 ROUNDS=${CRASH_ROUNDS:-30}
 DB=crash.db

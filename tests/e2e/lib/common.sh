@@ -1,4 +1,4 @@
-# lib.sh — helpers for end-to-end tests (sourced). $GENOSDB is the CLI under test.
+# common.sh — helpers for end-to-end tests (sourced). $GENOSDB is the CLI under test.
 set -euo pipefail
 : "${GENOSDB:?set GENOSDB to the genosdb binary}"
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/gdb-e2e.XXXXXX")
