@@ -24,6 +24,9 @@ install_missing() {
   for p in "${PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
+  # Node.js for the interop tests: the machine image's own when present (Debian's npm package
+  # would conflict with it), Debian's otherwise.
+  command -v node >/dev/null || missing+=(nodejs npm)
   [ ${#missing[@]} -eq 0 ] && return 0
   echo "dev.sh: installing ${missing[*]}" >&2
   local sudo=()
