@@ -26,7 +26,10 @@ static inline uint64_t le64(const uint8_t *p) {
   return v;
 }
 
-uint64_t gdb_siphash(const uint8_t key[16], const void *data, size_t len, int c, int d) {
+/* SipHash with compression rounds C and finalization rounds D fixed at compile time, so the
+ * round loops unroll (the table hashes an id on every lookup). */
+static inline __attribute__((always_inline)) uint64_t siphash_cd(const uint8_t key[16], const void *data,
+                                                                  size_t len, const int C, const int D) {
   uint64_t k0 = le64(key), k1 = le64(key + 8);
   uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1;
   uint64_t v2 = 0x6c7967656e657261ULL ^ k0, v3 = 0x7465646279746573ULL ^ k1;
@@ -34,7 +37,7 @@ uint64_t gdb_siphash(const uint8_t key[16], const void *data, size_t len, int c,
   for (; p < end; p += 8) {
     uint64_t m = le64(p);
     v3 ^= m;
-    for (int i = 0; i < c; i++) SIPROUND;
+    for (int i = 0; i < C; i++) SIPROUND;
     v0 ^= m;
   }
   uint64_t b = (uint64_t)len << 56;
@@ -49,11 +52,16 @@ uint64_t gdb_siphash(const uint8_t key[16], const void *data, size_t len, int c,
   case 0: break;
   }
   v3 ^= b;
-  for (int i = 0; i < c; i++) SIPROUND;
+  for (int i = 0; i < C; i++) SIPROUND;
   v0 ^= b;
   v2 ^= 0xff;
-  for (int i = 0; i < d; i++) SIPROUND;
+  for (int i = 0; i < D; i++) SIPROUND;
   return v0 ^ v1 ^ v2 ^ v3;
+}
+
+uint64_t gdb_siphash(const uint8_t key[16], const void *data, size_t len, int c, int d) {
+  (void)d; /* SipHash-1-3 or SipHash-2-4: the two variants in use */
+  return c == 1 ? siphash_cd(key, data, len, 1, 3) : siphash_cd(key, data, len, 2, 4);
 }
 
 static uint8_t process_key[16];
@@ -65,7 +73,7 @@ static void init_key(void) {
 
 uint64_t gdb_hash(const void *data, size_t len) {
   pthread_once(&key_once, init_key);
-  return gdb_siphash(process_key, data, len, 1, 3);
+  return siphash_cd(process_key, data, len, 1, 3);
 }
 
 /* ── table ── */

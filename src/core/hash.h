@@ -13,7 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* SipHash-c-d of data under a 16-byte key (exposed for tests against reference vectors). */
+/* SipHash-c-d of data under a 16-byte key, for c-d = 1-3 or 2-4 (exposed for tests against
+ * the reference vectors, which are for 2-4). */
 uint64_t gdb_siphash(const uint8_t key[16], const void *data, size_t len, int c, int d);
 /* SipHash-1-3 under this process's random key. */
 uint64_t gdb_hash(const void *data, size_t len);
