@@ -81,6 +81,11 @@ static int load_node(void *ctx, gdb_node *n) {
   return gdb_graph_load_node(&db->graph, n);
 }
 
+static int load_expect(void *ctx, uint64_t records) {
+  gdb_t *db = ctx;
+  return gdb_graph_reserve(&db->graph, records);
+}
+
 static int load_edge(void *ctx, const char *src, size_t slen, const char *dst, size_t dlen, gdb_hlc ts) {
   gdb_t *db = ctx;
   gdb_clock_observe(&db->clock, ts);
@@ -129,7 +134,7 @@ int gdb_open(const char *path, const gdb_options *opts, gdb_t **out) {
     db->op_seq = meta.op_seq;
     db->oplog.evicted = meta.evicted;
     gdb_clock_observe(&db->clock, meta.clock);
-    gdb_store_loader loader = {db, load_node, load_edge, load_op};
+    gdb_store_loader loader = {db, load_expect, load_node, load_edge, load_op};
     if ((rc = gdb_store_load(db->store, o->oplog_size, &loader))) goto err;
   }
   if (o->peer_id && *o->peer_id) {

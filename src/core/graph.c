@@ -54,8 +54,7 @@ void gdb_graph_free(gdb_graph *g) {
 }
 
 gdb_node *gdb_graph_find(const gdb_graph *g, const char *id, size_t len) {
-  gdb_dict_entry *e = gdb_dict_find(&g->nodes, id, len, gdb_hash(id, len));
-  return e ? e->item : NULL;
+  return gdb_dict_lookup(&g->nodes, id, len, gdb_hash(id, len));
 }
 
 static bool is_tombstone(const gdb_node *n) {
@@ -71,7 +70,7 @@ static int install(gdb_graph *g, gdb_dict_entry *e, uint64_t h, gdb_node *after,
     gdb_node_release(after);
     return gdb_fail(GDB_ENOMEM, "out of memory");
   }
-  if (e) e->item = after;
+  if (e) gdb_dict_set(&g->nodes, e, after);
   g->last = after;
   g->live += gdb_node_live(after) - (before ? gdb_node_live(before) : 0);
   g->tombstones += is_tombstone(after) - is_tombstone(before);
@@ -94,11 +93,13 @@ static bool rev_add(gdb_graph *g, const gdb_rstr *target, const char *src, size_
   revlist *r = e ? e->item : NULL;
   if (!r) {
     r = calloc(1, sizeof *r);
-    if (!r || !gdb_dict_insert(&g->rev, h, r)) {
+    if (!r) return false;
+    r->target = gdb_rstr_ref((gdb_rstr *)target); /* the table reads the key on insert */
+    if (!gdb_dict_insert(&g->rev, h, r)) {
+      gdb_rstr_unref(r->target);
       free(r);
       return false;
     }
-    r->target = gdb_rstr_ref((gdb_rstr *)target);
   }
   if (r->n == r->cap) {
     uint32_t cap = r->cap ? r->cap * 2 : 2;
@@ -357,13 +358,23 @@ int gdb_graph_link(gdb_graph *g, const char *src, size_t slen, const char *dst, 
 }
 
 int gdb_graph_load_node(gdb_graph *g, gdb_node *n) {
-  uint64_t h = gdb_hash(gdb_node_idp(n), n->id_len);
-  if (gdb_dict_find(&g->nodes, gdb_node_idp(n), n->id_len, h)) {
+  bool inserted;
+  gdb_dict_entry *e = gdb_dict_insert_unique(&g->nodes, gdb_hash(gdb_node_idp(n), n->id_len), n, &inserted);
+  if (!inserted) {
+    int rc = e ? gdb_fail(GDB_ECORRUPT, "node \"%.64s\" is stored twice", gdb_node_idp(n)) : gdb_fail(GDB_ENOMEM, "out of memory");
     gdb_node_release(n);
-    return gdb_fail(GDB_ECORRUPT, "node \"%.64s\" is stored twice", gdb_node_idp(n));
+    return rc;
   }
-  if (n->ord >= g->next_ord) g->next_ord = n->ord + 1;
-  return install(g, NULL, h, n, GDB_CHANGE_RECORD, false) < 0 ? GDB_ENOMEM : GDB_OK;
+  if (n->ord >= g->next_ord) g->next_ord = (uint64_t)n->ord + 1;
+  g->live += gdb_node_live(n);
+  g->tombstones += is_tombstone(n);
+  g->edges += n->nedges;
+  return GDB_OK;
+}
+
+int gdb_graph_reserve(gdb_graph *g, uint64_t records) {
+  if (records > GDB_MAX_RECORDS) records = GDB_MAX_RECORDS;
+  return gdb_dict_reserve(&g->nodes, (uint32_t)records) ? GDB_OK : gdb_fail(GDB_ENOMEM, "out of memory");
 }
 
 int gdb_graph_load_edge(gdb_graph *g, const char *src, size_t slen, const char *dst,

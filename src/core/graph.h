@@ -65,7 +65,9 @@ int gdb_graph_remove(gdb_graph *g, const char *id, size_t len, gdb_hlc ts, const
 int gdb_graph_link(gdb_graph *g, const char *src, size_t slen, const char *dst, size_t dlen,
                    gdb_hlc ts);
 
-/* Loading from the store: records in creation order, then edges. No sink calls. */
+/* Loading from the store: room for `records` first, then records in creation order, then
+ * edges. No sink calls. */
+int gdb_graph_reserve(gdb_graph *g, uint64_t records);
 int gdb_graph_load_node(gdb_graph *g, gdb_node *n);
 int gdb_graph_load_edge(gdb_graph *g, const char *src, size_t slen, const char *dst,
                         size_t dlen, gdb_hlc ts);

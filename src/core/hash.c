@@ -90,26 +90,52 @@ void gdb_dict_free(gdb_dict *d) {
   gdb_dict_init(d, key);
 }
 
-static bool key_equal(const gdb_dict *d, const gdb_dict_entry *e, const char *key, size_t len) {
+static bool key_equal(const gdb_dict *d, const void *item, const char *key, size_t len) {
   size_t l;
-  const char *k = d->key(e->item, &l);
+  const char *k = d->key(item, &l);
   return l == len && memcmp(k, key, len) == 0;
 }
 
-gdb_dict_entry *gdb_dict_find(const gdb_dict *d, const char *key, size_t len, uint64_t hash) {
+static inline uint32_t tag_of(uint64_t hash) { return (uint32_t)(hash >> 32); }
+
+/* The slot holding key, or NULL. */
+static gdb_dict_slot *find_slot(const gdb_dict *d, const char *key, size_t len, uint64_t hash) {
   if (!d->index) return NULL;
+  uint32_t tag = tag_of(hash);
   for (uint32_t i = (uint32_t)hash & d->mask;; i = (i + 1) & d->mask) {
-    uint32_t s = d->index[i];
-    if (s == 0) return NULL;
-    if (s == 1) continue;
-    gdb_dict_entry *e = &d->entries[s - 2];
-    if (e->hash == hash && key_equal(d, e, key, len)) return e;
+    gdb_dict_slot *s = &d->index[i];
+    if (!s->item) {
+      if (s->pos == 0) return NULL;
+      continue; /* deleted */
+    }
+    if (s->tag == tag && key_equal(d, s->item, key, len)) return s;
   }
+}
+
+gdb_dict_entry *gdb_dict_find(const gdb_dict *d, const char *key, size_t len, uint64_t hash) {
+  gdb_dict_slot *s = find_slot(d, key, len, hash);
+  return s ? &d->entries[s->pos] : NULL;
+}
+
+void *gdb_dict_lookup(const gdb_dict *d, const char *key, size_t len, uint64_t hash) {
+  gdb_dict_slot *s = find_slot(d, key, len, hash);
+  return s ? s->item : NULL;
+}
+
+/* The slot pointing at entry position k. */
+static gdb_dict_slot *slot_of(const gdb_dict *d, uint32_t k) {
+  for (uint32_t i = (uint32_t)d->entries[k].hash & d->mask;; i = (i + 1) & d->mask)
+    if (d->index[i].item && d->index[i].pos == k) return &d->index[i];
+}
+
+void gdb_dict_set(gdb_dict *d, gdb_dict_entry *e, void *item) {
+  slot_of(d, (uint32_t)(e - d->entries))->item = item;
+  e->item = item;
 }
 
 /* Rebuilds the index at `slots` (a power of two), squeezing holes out of the entries. */
 static bool rebuild(gdb_dict *d, uint32_t slots) {
-  uint32_t *index = calloc(slots, sizeof *index);
+  gdb_dict_slot *index = calloc(slots, sizeof *index);
   if (!index) return false;
   uint32_t w = 0;
   for (uint32_t r = 0; r < d->nentries; r++)
@@ -117,8 +143,8 @@ static bool rebuild(gdb_dict *d, uint32_t slots) {
   d->nentries = w;
   for (uint32_t k = 0; k < w; k++) {
     uint32_t i = (uint32_t)d->entries[k].hash & (slots - 1);
-    while (index[i]) i = (i + 1) & (slots - 1);
-    index[i] = k + 2;
+    while (index[i].item) i = (i + 1) & (slots - 1);
+    index[i] = (gdb_dict_slot){d->entries[k].item, k, tag_of(d->entries[k].hash)};
   }
   free(d->index);
   d->index = index;
@@ -131,12 +157,13 @@ bool gdb_dict_reserve(gdb_dict *d, uint32_t n) {
   uint64_t want = (uint64_t)d->count + n;
   if (want > UINT32_MAX / 4) return false;
   if (d->nentries + n > d->cap) {
-    uint32_t cap = d->cap ? d->cap : 16;
-    while (cap < d->nentries + n) cap *= 2;
+    /* grow by half: entries are 16 bytes per node, doubling would waste up to half of them */
+    uint64_t cap = d->cap ? d->cap : 16;
+    while (cap < (uint64_t)d->nentries + n) cap += cap / 2;
     gdb_dict_entry *e = realloc(d->entries, cap * sizeof *e);
     if (!e) return false;
     d->entries = e;
-    d->cap = cap;
+    d->cap = (uint32_t)cap;
   }
   /* Keep the index at most 2/3 full, counting deleted markers. */
   uint64_t slots = d->index ? (uint64_t)d->mask + 1 : 0;
@@ -148,26 +175,41 @@ bool gdb_dict_reserve(gdb_dict *d, uint32_t n) {
   return true;
 }
 
-bool gdb_dict_insert(gdb_dict *d, uint64_t hash, void *item) {
-  if (!gdb_dict_reserve(d, 1)) return false;
+gdb_dict_entry *gdb_dict_insert_unique(gdb_dict *d, uint64_t hash, void *item, bool *inserted) {
+  *inserted = false;
+  if (!gdb_dict_reserve(d, 1)) return NULL;
+  size_t klen;
+  const char *key = d->key(item, &klen);
+  uint32_t tag = tag_of(hash), i = (uint32_t)hash & d->mask, free_slot = UINT32_MAX;
+  for (;; i = (i + 1) & d->mask) {
+    gdb_dict_slot *s = &d->index[i];
+    if (!s->item) {
+      if (s->pos == 0) break;
+      if (free_slot == UINT32_MAX) free_slot = i;
+      continue;
+    }
+    if (s->tag == tag && key_equal(d, s->item, key, klen)) return &d->entries[s->pos];
+  }
+  if (free_slot == UINT32_MAX) {
+    free_slot = i;
+    d->used++;
+  }
   uint32_t k = d->nentries++;
   d->entries[k] = (gdb_dict_entry){hash, item};
-  uint32_t i = (uint32_t)hash & d->mask;
-  while (d->index[i] > 1) i = (i + 1) & d->mask;
-  if (d->index[i] == 0) d->used++;
-  d->index[i] = k + 2;
+  d->index[free_slot] = (gdb_dict_slot){item, k, tag};
   d->count++;
-  return true;
+  *inserted = true;
+  return &d->entries[k];
+}
+
+bool gdb_dict_insert(gdb_dict *d, uint64_t hash, void *item) {
+  bool inserted;
+  return gdb_dict_insert_unique(d, hash, item, &inserted) && inserted;
 }
 
 void gdb_dict_delete(gdb_dict *d, gdb_dict_entry *e) {
-  uint32_t k = (uint32_t)(e - d->entries);
-  for (uint32_t i = (uint32_t)e->hash & d->mask;; i = (i + 1) & d->mask) {
-    if (d->index[i] == k + 2) {
-      d->index[i] = 1;
-      break;
-    }
-  }
+  gdb_dict_slot *s = slot_of(d, (uint32_t)(e - d->entries));
+  *s = (gdb_dict_slot){NULL, 1, 0};
   e->item = NULL;
   d->count--;
   /* Squeeze holes once they are half the entries, so scans stay dense. */

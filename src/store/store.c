@@ -252,10 +252,14 @@ err:
 
 static int load_nodes(gdb_store *s, const gdb_store_loader *l) {
   sqlite3_stmt *st;
+  int rc;
+  int64_t most = pragma_int(s, "SELECT coalesce(max(ord), 0) FROM nodes", &rc); /* O(log n) */
+  if (!rc && most > 0) rc = l->expect(l->ctx, (uint64_t)most);
+  if (rc) return rc;
   /* rowid order is creation order */
   if (sqlite3_prepare_v2(s->db, "SELECT id, ord, value, ts_p, ts_l, rm_p, rm_l, origin, extra FROM nodes", -1, &st, NULL) != SQLITE_OK)
     return sql_fail(s, GDB_EIO, "reading nodes");
-  int rc = GDB_OK, r;
+  int r;
   while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
     const char *id = (const char *)sqlite3_column_text(st, 0);
     size_t idlen = (size_t)sqlite3_column_bytes(st, 0);

@@ -32,6 +32,7 @@ typedef struct gdb_store_meta {
 /* Receives the stored state at open. Each callback returns GDB_OK or an error that aborts. */
 typedef struct gdb_store_loader {
   void *ctx;
+  int (*expect)(void *ctx, uint64_t records); /* an upper bound on the records coming */
   int (*node)(void *ctx, gdb_node *n); /* adopts n; records arrive in creation order */
   int (*edge)(void *ctx, const char *src, size_t slen, const char *dst, size_t dlen, gdb_hlc ts);
   int (*op)(void *ctx, gdb_oprec *r); /* adopts r; the newest `oplog_cap`, oldest first */
