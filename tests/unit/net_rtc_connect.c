@@ -1,0 +1,25 @@
+/* net_rtc_connect.c — two C peers connect over 127.0.0.1 in one process and close cleanly. */
+#include "rtc_fixture.h"
+#include "test.h"
+
+TEST(rtc_connect_non_trickle) {
+  rtc_pair pr = {0};
+  CHECK(rtc_pair_connect(&pr, false, NULL));
+  gdb_rtc_peer_info ia, ib;
+  CHECK_OK(gdb_rtc_peer_get_info(pr.a.p, &ia));
+  CHECK_OK(gdb_rtc_peer_get_info(pr.b.p, &ib));
+  CHECK_STR(ia.local_candidate_type, "host");
+  CHECK(!strncmp(ia.local_address, "127.0.0.1:", 10));
+  CHECK(ia.dtls_client != ib.dtls_client);
+  CHECK_INT(ia.remote_max_message_size, 262144);
+  gdb_rtc_peer_close(pr.a.p);
+  CHECK_INT(gdb_rtc_peer_state(pr.a.p), GDB_RTC_CLOSED);
+  CHECK(rtc_wait_state(&pr.b, GDB_RTC_CLOSED, 5000));
+  rtc_pair_free(&pr);
+}
+
+TEST(rtc_connect_trickle) {
+  rtc_pair pr = {0};
+  CHECK(rtc_pair_connect(&pr, true, NULL));
+  rtc_pair_free(&pr);
+}
