@@ -29,6 +29,7 @@ static const cli_command COMMANDS[] = {
     {"hash", cmd_hash, true, "hash                          print the state hash"},
     {"stats", cmd_stats, true, "stats                         print counters"},
     {"shell", cmd_shell, true, "shell                         interactive prompt for these verbs"},
+    {"rtc", cmd_rtc, false, "rtc answer|offer [OPTIONS]     WebRTC data channel peer (JSON signaling)"},
     {"bench", cmd_bench, false, "bench core [--nodes N]        run a benchmark, print JSON"},
 };
 
