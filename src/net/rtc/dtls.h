@@ -51,6 +51,8 @@ bool gdb_rtc_dtls_write(gdb_rtc_dtls *d, const void *msg, size_t len);
 /* Milliseconds until the handshake needs gdb_rtc_dtls_handle_timeout, or -1 for none. */
 int gdb_rtc_dtls_timeout_ms(gdb_rtc_dtls *d);
 gdb_rtc_dtls_state gdb_rtc_dtls_handle_timeout(gdb_rtc_dtls *d);
+/* Changes the largest datagram the session writes (SCTP packet plus record overhead). */
+void gdb_rtc_dtls_set_mtu(gdb_rtc_dtls *d, uint16_t mtu);
 /* Sends close_notify. */
 void gdb_rtc_dtls_close(gdb_rtc_dtls *d);
 

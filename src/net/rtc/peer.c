@@ -12,7 +12,11 @@
 
 #include "core/error.h"
 
+#include <errno.h>
 #include <netdb.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -127,6 +131,30 @@ void gdb_rtc_peer_send_sctp(gdb_rtc_peer *p, const void *pkt, size_t len) {
   if (p->dtls) gdb_rtc_dtls_write(p->dtls, pkt, len);
 }
 
+static bool is_loopback(const NiceAddress *a) {
+  struct sockaddr_storage ss;
+  nice_address_copy_to_sockaddr(a, (struct sockaddr *)&ss);
+  if (ss.ss_family == AF_INET)
+    return (ntohl(((struct sockaddr_in *)&ss)->sin_addr.s_addr) >> 24) == 127;
+  if (ss.ss_family == AF_INET6)
+    return IN6_IS_ADDR_LOOPBACK(&((struct sockaddr_in6 *)&ss)->sin6_addr);
+  return false;
+}
+
+uint16_t gdb_rtc_peer_path_mtu(gdb_rtc_peer *p) {
+  uint16_t mtu = p->cfg.mtu;
+  NiceCandidate *l = NULL, *r = NULL;
+  if (p->remote.max_packet > mtu && p->agent &&
+      nice_agent_get_selected_pair(p->agent, p->stream, 1, &l, &r) &&
+      l->type == NICE_CANDIDATE_TYPE_HOST && is_loopback(&l->addr) && is_loopback(&r->addr)) {
+    uint32_t big = p->remote.max_packet < GDB_RTC_LOOPBACK_MTU ? p->remote.max_packet
+                                                               : GDB_RTC_LOOPBACK_MTU;
+    mtu = (uint16_t)big;
+    if (p->dtls) gdb_rtc_dtls_set_mtu(p->dtls, mtu);
+  }
+  return mtu;
+}
+
 static void dtls_check(gdb_rtc_peer *p, gdb_rtc_dtls_state before) {
   gdb_rtc_dtls_state now = gdb_rtc_dtls_state_of(p->dtls);
   if (now == before) return;
@@ -210,6 +238,19 @@ static void on_gathering_done(NiceAgent *agent, guint stream, gpointer data) {
   if (p->have_local) emit_candidate(p, NULL);
 }
 
+/* The selected pair's UDP socket gets large kernel buffers: at full speed the default
+ * (~200 KiB) overflows, the kernel drops datagrams and SCTP halves its window. The kernel caps
+ * the request at net.core.rmem_max / wmem_max. */
+static void enlarge_socket_buffers(gdb_rtc_peer *p) {
+  GSocket *s = nice_agent_get_selected_socket(p->agent, p->stream, 1);
+  if (!s) return;
+  int fd = g_socket_get_fd(s), size = 4 * 1024 * 1024;
+  if (setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, sizeof size) ||
+      setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &size, sizeof size))
+    g_debug("rtc: could not enlarge socket buffers: %s", g_strerror(errno));
+  g_object_unref(s);
+}
+
 static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint state,
                                gpointer data) {
   (void)agent, (void)stream, (void)comp;
@@ -218,6 +259,7 @@ static void on_component_state(NiceAgent *agent, guint stream, guint comp, guint
   if (state == NICE_COMPONENT_STATE_CONNECTED || state == NICE_COMPONENT_STATE_READY) {
     if (!p->ice_connected) {
       p->ice_connected = true;
+      enlarge_socket_buffers(p);
       p->last_rx_us = g_get_monotonic_time();
       GBytes *b;
       while ((b = g_queue_pop_head(&p->pending_dgrams))) {
@@ -421,7 +463,7 @@ int gdb_rtc_peer_new(const gdb_rtc_config *cfg, gdb_rtc_peer **out) {
     gdb_rtc_config_init(&defaults);
     cfg = &defaults;
   }
-  if (cfg->consent_timeout_ms < 1000 || cfg->mtu < 576 || cfg->mtu > 9000 ||
+  if (cfg->consent_timeout_ms < 1000 || cfg->mtu < 576 || cfg->mtu > 16000 ||
       cfg->max_message_size < 1024)
     return gdb_fail(GDB_EINVAL,
                     "rtc: config out of range (consent_timeout_ms >= 1000, mtu 576..9000, "
@@ -490,6 +532,7 @@ static char *make_sdp(gdb_rtc_peer *p) {
   l.mid = p->mid;
   l.sctp_port = 5000;
   l.max_message_size = p->cfg.max_message_size;
+  l.max_packet = GDB_RTC_LOOPBACK_MTU;
   l.candidates = (const char *const *)p->local_cands->pdata;
   l.n_candidates = p->local_cands->len;
   l.end_of_candidates = p->gathering_done;

@@ -22,6 +22,12 @@
 
 struct socket;
 
+/* The largest SCTP packet we accept, announced as a=x-gdb-max-packet, and used towards a
+ * peer that announced it too when both ends of the ICE pair are loopback addresses (the
+ * loopback interface has a 64 KiB MTU; a DTLS record carries at most 16 KiB). Everywhere
+ * else packets stay at cfg.mtu (1200), which crosses any real path unfragmented. */
+#define GDB_RTC_LOOPBACK_MTU 16000
+
 typedef enum ch_state {
   CH_CONNECTING = 0, /* waiting for the SCTP association */
   CH_OPEN = 1,
@@ -102,6 +108,7 @@ struct gdb_rtc_peer {
   uintptr_t sctp_id;   /* our address in usrsctp's AF_CONN world */
   bool sctp_up;
   bool sctp_queued;    /* on the drain list */
+  uint16_t mtu;        /* SCTP packet size in use */
   uint16_t n_out_streams;
   uint8_t *rxbuf;
   gdb_buf rx;          /* message being reassembled */
@@ -126,6 +133,8 @@ void gdb_rtc_peer_end(gdb_rtc_peer *p, gdb_rtc_state state, const char *reason);
 void gdb_rtc_peer_emit_state(gdb_rtc_peer *p, gdb_rtc_state s);
 /* Tears down SCTP, DTLS and ICE from a fresh loop iteration. */
 void gdb_rtc_peer_schedule_finalize(gdb_rtc_peer *p);
+/* The SCTP packet size for this connection (see GDB_RTC_LOOPBACK_MTU). */
+uint16_t gdb_rtc_peer_path_mtu(gdb_rtc_peer *p);
 /* Sends one SCTP packet through DTLS (the usrsctp output path). */
 void gdb_rtc_peer_send_sctp(gdb_rtc_peer *p, const void *pkt, size_t len);
 

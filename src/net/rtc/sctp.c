@@ -154,7 +154,8 @@ int gdb_rtc_sctp_start(gdb_rtc_peer *p) {
   struct sctp_initmsg init = {.sinit_num_ostreams = STREAMS, .sinit_max_instreams = STREAMS};
   struct sctp_paddrparams pp = {0};
   pp.spp_flags = SPP_PMTUD_DISABLE | SPP_HB_ENABLE;
-  pp.spp_pathmtu = p->cfg.mtu;
+  p->mtu = gdb_rtc_peer_path_mtu(p);
+  pp.spp_pathmtu = p->mtu;
   pp.spp_hbinterval = 1000;
   if ((rc = setopt(s, SOL_SOCKET, SO_LINGER, &lg, sizeof lg, "SO_LINGER")) ||
       (rc = setopt(s, SOL_SOCKET, SO_SNDBUF, &buf, sizeof buf, "SO_SNDBUF")) ||

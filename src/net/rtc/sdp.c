@@ -268,6 +268,9 @@ int gdb_sdp_parse(const char *text, size_t len, gdb_sdp *out) {
       }
       if (max_msg == 0) max_msg = UINT32_MAX; /* 0: no limit */
       have_max = true;
+    } else if (span_eq(name, "x-gdb-max-packet")) {
+      uint32_t v;
+      if (span_u32(aval, &v)) out->max_packet = v; /* our own extension: ignored if odd */
     } else if (span_eq(name, "candidate")) {
       if (out->n_candidates >= GDB_SDP_MAX_CANDIDATES || val.n > 1024) continue;
       char *c = malloc(val.n + 1);
@@ -367,6 +370,7 @@ char *gdb_sdp_format(const gdb_sdp_local *l) {
                  "a=max-message-size:%" PRIu32 "\r\n",
                  l->ufrag, l->pwd, l->fp_alg, fp, setup_name(l->setup), l->mid,
                  (unsigned)l->sctp_port, l->max_message_size);
+  if (l->max_packet) gdb_buf_printf(&b, "a=x-gdb-max-packet:%" PRIu32 "\r\n", l->max_packet);
   for (size_t i = 0; i < l->n_candidates; i++) gdb_buf_printf(&b, "a=%s\r\n", l->candidates[i]);
   if (l->end_of_candidates) gdb_buf_puts(&b, "a=end-of-candidates\r\n");
   if (o) {

@@ -39,6 +39,7 @@ typedef struct gdb_sdp {
   char mid[64];           /* "" when the section has none */
   uint16_t sctp_port;     /* 5000 when absent */
   uint32_t max_message_size; /* 65536 when absent (RFC 8841) */
+  uint32_t max_packet;    /* a=x-gdb-max-packet: largest SCTP packet accepted; 0 if absent */
   bool end_of_candidates;
   size_t n_candidates;
   char *candidates[GDB_SDP_MAX_CANDIDATES]; /* "candidate:…" strings, owned */
@@ -64,6 +65,7 @@ typedef struct gdb_sdp_local {
   const char *mid;
   uint16_t sctp_port;
   uint32_t max_message_size;
+  uint32_t max_packet; /* written as a=x-gdb-max-packet when non-zero */
   const char *const *candidates; /* "candidate:…" */
   size_t n_candidates;
   bool end_of_candidates;
