@@ -464,6 +464,8 @@ static int rtc_offer(int argc, char **argv) {
   long long file_echoed = file ? atomic_load(&s->chk[o.channels].bytes) : 0;
   bool verified = ok && !bad && got_msgs == sent_msgs && (size_t)file_echoed == file_len;
   double file_s = (double)(t1 - t_file) / 1e6;
+  gdb_rtc_peer_info info;
+  gdb_rtc_peer_get_info(s->p, &info);
   json_t *j = json_pack("{s:s,s:b,s:f,s:i,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:I}", "type", "report",
                         "ok", verified, "connect_ms", connect_ms, "channels", o.channels,
                         "messages_sent", (json_int_t)sent_msgs, "messages_verified",
@@ -473,6 +475,9 @@ static int rtc_offer(int argc, char **argv) {
                         (double)(t1 - t0) / 1e6, "file_echo_mb_s",
                         file && file_s > 0 ? (double)file_len / 1e6 / file_s : 0.0,
                         "mismatches", (json_int_t)bad);
+  json_object_set_new(j, "local_candidate_type", json_string(info.local_candidate_type));
+  json_object_set_new(j, "remote_candidate_type", json_string(info.remote_candidate_type));
+  json_object_set_new(j, "local_address", json_string(info.local_address));
   char *line = json_dumps(j, JSON_COMPACT);
   cli_println(line);
   free(line);
