@@ -170,8 +170,7 @@ static int receiver_child(int in_fd, int out_fd, long long expect) {
   return 0;
 }
 
-static int run_scenario(bool inproc, size_t msg_size, long long count, size_t window,
-                        result *res) {
+static int run_scenario(bool inproc, size_t msg_size, long long count, size_t window, result *res) {
   int to_child[2], from_child[2];
   pid_t pid = -1;
   side r = {.expect_msgs = count};

@@ -75,7 +75,8 @@ static int parse_opts(int argc, char **argv, rtc_opts *o, bool offer) {
     } else if (!strcmp(a, "--timeout")) {
       NEED_VALUE();
       o->timeout_s = atof(v);
-      if (o->timeout_s <= 0) return cli_usage("rtc: --timeout must be a positive number of seconds");
+      if (o->timeout_s <= 0)
+        return cli_usage("rtc: --timeout must be a positive number of seconds");
     } else if (!strcmp(a, "--consent-timeout")) {
       NEED_VALUE();
       o->consent_ms = (uint32_t)atoi(v);
@@ -119,11 +120,11 @@ typedef struct session session;
 typedef struct chk {
   session *s;
   int index;
-  _Atomic long long next;     /* echoes received */
+  _Atomic long long next; /* echoes received */
   _Atomic long long bytes;
   _Atomic int bad;
   _Atomic int open;
-  const uint8_t *file;        /* file channel: the expected bytes */
+  const uint8_t *file; /* file channel: the expected bytes */
   size_t file_len;
 } chk;
 
@@ -182,10 +183,8 @@ static int start_peer(session *s, const rtc_opts *o) {
   c.ice_server_count = o->n_servers;
   c.relay_only = o->relay_only;
   if (o->consent_ms) c.consent_timeout_ms = o->consent_ms;
-  c.cb = (gdb_rtc_peer_callbacks){.on_state = on_state,
-                                  .on_candidate = on_candidate,
-                                  .on_channel = on_channel,
-                                  .data = s};
+  c.cb = (gdb_rtc_peer_callbacks){
+      .on_state = on_state, .on_candidate = on_candidate, .on_channel = on_channel, .data = s};
   s->o = o;
   int rc = gdb_rtc_peer_new(&c, &s->p);
   return rc ? rtc_fail(rc) : CLI_OK;
@@ -209,8 +208,8 @@ static int read_description(const char *want, char **sdp) {
   const char *text = j ? json_string_value(json_object_get(j, "sdp")) : NULL;
   if (!j || !type || !text || strcmp(type, want)) {
     json_decref(j);
-    return cli_usage("rtc: expected {\"type\":\"%s\",\"sdp\":…} on stdin%s%s", want,
-                     j ? "" : ": ", j ? "" : err.text);
+    return cli_usage("rtc: expected {\"type\":\"%s\",\"sdp\":…} on stdin%s%s", want, j ? "" : ": ",
+                     j ? "" : err.text);
   }
   *sdp = strdup(text);
   json_decref(j);
@@ -243,8 +242,7 @@ static int wait_connected(session *s, double timeout_s) {
   }
   gdb_rtc_peer_info info;
   gdb_rtc_peer_get_info(s->p, &info);
-  fprintf(stderr, "genosdb: rtc: not connected (state %s)\n",
-          gdb_rtc_state_name(info.state));
+  fprintf(stderr, "genosdb: rtc: not connected (state %s)\n", gdb_rtc_state_name(info.state));
   return CLI_FAIL;
 }
 
@@ -274,9 +272,9 @@ static int rtc_answer(int argc, char **argv) {
   while ((st = atomic_load(&s->state)) != GDB_RTC_CLOSED && st != GDB_RTC_FAILED &&
          g_get_monotonic_time() < end)
     g_usleep(2000);
-  json_t *j = json_pack("{s:s,s:s,s:I,s:I}", "type", "end", "state", gdb_rtc_state_name(st),
-                        "messages", (json_int_t)atomic_load(&s->msgs), "bytes",
-                        (json_int_t)atomic_load(&s->bytes));
+  json_t *j =
+      json_pack("{s:s,s:s,s:I,s:I}", "type", "end", "state", gdb_rtc_state_name(st), "messages",
+                (json_int_t)atomic_load(&s->msgs), "bytes", (json_int_t)atomic_load(&s->bytes));
   char *line = json_dumps(j, JSON_COMPACT);
   cli_println(line);
   free(line);
@@ -350,7 +348,7 @@ static int rtc_offer(int argc, char **argv) {
   rtc_opts o;
   int rc = parse_opts(argc, argv, &o, true);
   if (rc) return rc;
-  static const size_t SIZES[] = {0,    1,    7,     100,   1000,  1199,  1200,  1201,
+  static const size_t SIZES[] = {0,    1,    7,     100,   1000,  1199,  1200,   1201,
                                  5000, 9999, 16384, 20000, 65535, 65536, 100000, 262144};
   size_t sizes[sizeof SIZES / sizeof SIZES[0]], n_sizes = 0;
   for (size_t i = 0; i < sizeof SIZES / sizeof SIZES[0]; i++)
@@ -378,9 +376,8 @@ static int rtc_offer(int argc, char **argv) {
       s->chk[i].file = file;
       s->chk[i].file_len = file_len;
     }
-    gdb_rtc_channel_callbacks cb = {.on_open = chk_open,
-                                    .on_message = check_message,
-                                    .data = &s->chk[i]};
+    gdb_rtc_channel_callbacks cb = {
+        .on_open = chk_open, .on_message = check_message, .data = &s->chk[i]};
     int err = gdb_rtc_channel_open(s->p, label, NULL, &cb, &ch[i]);
     if (err) {
       rc = rtc_fail(err);
@@ -466,15 +463,13 @@ static int rtc_offer(int argc, char **argv) {
   double file_s = (double)(t1 - t_file) / 1e6;
   gdb_rtc_peer_info info;
   gdb_rtc_peer_get_info(s->p, &info);
-  json_t *j = json_pack("{s:s,s:b,s:f,s:i,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:I}", "type", "report",
-                        "ok", verified, "connect_ms", connect_ms, "channels", o.channels,
-                        "messages_sent", (json_int_t)sent_msgs, "messages_verified",
-                        (json_int_t)(bad ? 0 : got_msgs), "bytes_sent", (json_int_t)sent_bytes,
-                        "file_bytes", (json_int_t)file_len, "file_bytes_verified",
-                        (json_int_t)(bad ? 0 : file_echoed), "seconds",
-                        (double)(t1 - t0) / 1e6, "file_echo_mb_s",
-                        file && file_s > 0 ? (double)file_len / 1e6 / file_s : 0.0,
-                        "mismatches", (json_int_t)bad);
+  json_t *j = json_pack(
+      "{s:s,s:b,s:f,s:i,s:I,s:I,s:I,s:I,s:I,s:f,s:f,s:I}", "type", "report", "ok", verified,
+      "connect_ms", connect_ms, "channels", o.channels, "messages_sent", (json_int_t)sent_msgs,
+      "messages_verified", (json_int_t)(bad ? 0 : got_msgs), "bytes_sent", (json_int_t)sent_bytes,
+      "file_bytes", (json_int_t)file_len, "file_bytes_verified",
+      (json_int_t)(bad ? 0 : file_echoed), "seconds", (double)(t1 - t0) / 1e6, "file_echo_mb_s",
+      file && file_s > 0 ? (double)file_len / 1e6 / file_s : 0.0, "mismatches", (json_int_t)bad);
   json_object_set_new(j, "local_candidate_type", json_string(info.local_candidate_type));
   json_object_set_new(j, "remote_candidate_type", json_string(info.remote_candidate_type));
   json_object_set_new(j, "local_address", json_string(info.local_address));
@@ -484,8 +479,9 @@ static int rtc_offer(int argc, char **argv) {
   json_decref(j);
   rc = verified ? CLI_OK : CLI_FAIL;
   if (!verified)
-    fprintf(stderr, "genosdb: rtc offer: %lld of %lld messages and %lld of %zu file bytes came "
-                    "back intact (state %s)\n",
+    fprintf(stderr,
+            "genosdb: rtc offer: %lld of %lld messages and %lld of %zu file bytes came "
+            "back intact (state %s)\n",
             bad ? 0 : got_msgs, sent_msgs, bad ? 0 : file_echoed, file_len,
             gdb_rtc_state_name(atomic_load(&s->state)));
 out:

@@ -32,7 +32,7 @@ TEST(rtc_malformed_sdp_rejected) {
       "hello",
       "v=1\r\n",
       "v=0\r\nthis is not sdp\r\n",
-      "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:x\r\n",        /* no data section */
+      "v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=ice-ufrag:x\r\n", /* no data section */
       "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=ice-pwd:abc\r\n", /* no ufrag */
       "v=0\r\nm=application 9 UDP/DTLS/SCTP webrtc-datachannel\r\na=ice-ufrag:ab\r\n"
       "a=ice-pwd:abcdefghijklmnopqrstuv\r\na=fingerprint:sha-256 zz:11\r\n",
@@ -107,8 +107,8 @@ TEST(rtc_fingerprint_mismatch_fails) {
   gdb_free(answer);
   char *da, *db;
   /* Trickle the candidates once gathered. */
-  for (int i = 0; i < 5000 && !(gdb_rtc_peer_gathering_done(pr.a.p) &&
-                                gdb_rtc_peer_gathering_done(pr.b.p));
+  for (int i = 0;
+       i < 5000 && !(gdb_rtc_peer_gathering_done(pr.a.p) && gdb_rtc_peer_gathering_done(pr.b.p));
        i++)
     g_usleep(1000);
   CHECK_OK(gdb_rtc_peer_local_description(pr.a.p, &da));
@@ -161,8 +161,8 @@ TEST(rtc_unknown_dcep_ignored) {
   /* A truncated DATA_CHANNEL_OPEN, and one whose lengths disagree, on fresh streams. */
   inject t = {.p = pr.a.p, .sid = 201, .msg = {0x03, 0x00, 0x00}, .len = 3};
   gdb_net_loop_invoke_sync(pr.a.p->loop, do_inject, &t);
-  inject l = {.p = pr.a.p, .sid = 203, .msg = {0x03, 0, 0, 0, 0, 0, 0, 0, 0, 50, 0, 0, 'x'},
-              .len = 13};
+  inject l = {
+      .p = pr.a.p, .sid = 203, .msg = {0x03, 0, 0, 0, 0, 0, 0, 0, 0, 50, 0, 0, 'x'}, .len = 13};
   gdb_net_loop_invoke_sync(pr.a.p->loop, do_inject, &l);
   inject e = {.p = pr.a.p, .sid = gdb_rtc_channel_id(ch), .len = 0};
   gdb_net_loop_invoke_sync(pr.a.p->loop, do_inject, &e); /* empty DCEP message */

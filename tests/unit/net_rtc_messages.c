@@ -9,9 +9,9 @@
 #include <glib.h>
 #include <stdlib.h>
 
-static const size_t SIZES[] = {0,     1,     2,     3,     100,   1000,   1199,   1200,
-                               1201,  4096,  16383, 16384, 16385, 65535,  65536,  65537,
-                               100000, 200000, 262143, 262144};
+static const size_t SIZES[] = {0,     1,     2,      3,      100,    1000,  1199,
+                               1200,  1201,  4096,   16383,  16384,  16385, 65535,
+                               65536, 65537, 100000, 200000, 262143, 262144};
 #define NSIZES (sizeof SIZES / sizeof SIZES[0])
 
 typedef struct checker {
@@ -78,10 +78,8 @@ TEST(rtc_echo_all_sizes) {
   o[2].id = 100;
   const char *labels[3] = {"ordered", "unordered", "negotiated"};
   for (int i = 0; i < 3; i++) {
-    gdb_rtc_channel_callbacks cb = {.on_open = check_open,
-                                    .on_message = check_message,
-                                    .on_close = check_close,
-                                    .data = &c[i]};
+    gdb_rtc_channel_callbacks cb = {
+        .on_open = check_open, .on_message = check_message, .on_close = check_close, .data = &c[i]};
     CHECK_OK(gdb_rtc_channel_open(pr.a.p, labels[i], &o[i], &cb, &ch[i]));
   }
   /* The answering side opens its half of the negotiated channel itself. */
@@ -98,9 +96,9 @@ TEST(rtc_echo_all_sizes) {
   CHECK_INT(gdb_rtc_channel_id(ch[0]) % 2, ia.dtls_client ? 0 : 1);
   CHECK_INT(gdb_rtc_channel_id(ch[1]) % 2, ia.dtls_client ? 0 : 1);
   for (int i = 0; i < 3; i++) CHECK_OK(send_all(ch[i], &c[i]));
-  for (int i = 0; i < 3; i++) CHECK_MSG(rtc_wait_int(&c[i].next, (int)c[i].n, 20000),
-                                       "channel %d: %d of %zu echoes", i,
-                                       atomic_load(&c[i].next), c[i].n);
+  for (int i = 0; i < 3; i++)
+    CHECK_MSG(rtc_wait_int(&c[i].next, (int)c[i].n, 20000), "channel %d: %d of %zu echoes", i,
+              atomic_load(&c[i].next), c[i].n);
   for (int i = 0; i < 3; i++) CHECK_INT(atomic_load(&c[i].bad), 0);
   CHECK_INT(atomic_load(&pr.b.mismatches), 0);
   /* Labels and options arrived through DCEP. */

@@ -15,12 +15,12 @@
 typedef struct rtc_side {
   gdb_rtc_peer *p;
   _Atomic int state;
-  _Atomic int n_remote;            /* channels the other side opened */
+  _Atomic int n_remote; /* channels the other side opened */
   gdb_rtc_channel *remote[RTC_MAX_CH];
   _Atomic int opened, closed, low;
-  bool echo;                       /* echo every message on its channel */
-  _Atomic long long msgs, bytes;   /* received */
-  _Atomic int mismatches;          /* set by checking receivers */
+  bool echo;                     /* echo every message on its channel */
+  _Atomic long long msgs, bytes; /* received */
+  _Atomic int mismatches;        /* set by checking receivers */
 } rtc_side;
 
 typedef struct rtc_pair {

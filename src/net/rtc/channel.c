@@ -236,8 +236,8 @@ static void on_dcep_open(gdb_rtc_peer *p, uint16_t sid, const uint8_t *msg, size
     g_debug("rtc: DATA_CHANNEL_OPEN for stream %u, which is already in use: ignored", sid);
     return;
   }
-  gdb_rtc_channel *ch = channel_new(p, (const char *)o.label, o.label_len,
-                                    (const char *)o.protocol, o.protocol_len);
+  gdb_rtc_channel *ch =
+      channel_new(p, (const char *)o.label, o.label_len, (const char *)o.protocol, o.protocol_len);
   if (!ch) return;
   ch->sid = sid;
   ch->dcep_type = o.channel_type;

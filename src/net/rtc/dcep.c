@@ -18,8 +18,9 @@ static uint32_t be32(const uint8_t *p) {
 
 int gdb_dcep_decode_open(const uint8_t *msg, size_t len, gdb_dcep_open *out) {
   if (len < 12 || msg[0] != GDB_DCEP_OPEN)
-    return gdb_fail(GDB_EPROTO, "DCEP: DATA_CHANNEL_OPEN is %zu bytes, shorter than its 12-byte "
-                                "header",
+    return gdb_fail(GDB_EPROTO,
+                    "DCEP: DATA_CHANNEL_OPEN is %zu bytes, shorter than its 12-byte "
+                    "header",
                     len);
   uint8_t type = msg[1];
   uint8_t base = type & (uint8_t)~GDB_DCEP_UNORDERED_FLAG;

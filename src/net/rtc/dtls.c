@@ -297,7 +297,9 @@ gdb_rtc_dtls_state gdb_rtc_dtls_handle_timeout(gdb_rtc_dtls *d) {
   return d->state;
 }
 
-void gdb_rtc_dtls_set_mtu(gdb_rtc_dtls *d, uint16_t mtu) { DTLS_set_link_mtu(d->ssl, (long)mtu + 100); }
+void gdb_rtc_dtls_set_mtu(gdb_rtc_dtls *d, uint16_t mtu) {
+  DTLS_set_link_mtu(d->ssl, (long)mtu + 100);
+}
 
 void gdb_rtc_dtls_close(gdb_rtc_dtls *d) {
   if (d->state != GDB_DTLS_CONNECTED) return;

@@ -29,8 +29,8 @@ typedef enum gdb_rtc_dtls_state {
 } gdb_rtc_dtls_state;
 
 typedef struct gdb_rtc_dtls_io {
-  void (*send)(void *data, const uint8_t *pkt, size_t len);  /* one datagram out */
-  void (*recv)(void *data, const uint8_t *msg, size_t len);  /* one application record in */
+  void (*send)(void *data, const uint8_t *pkt, size_t len); /* one datagram out */
+  void (*recv)(void *data, const uint8_t *msg, size_t len); /* one application record in */
   void *data;
 } gdb_rtc_dtls_io;
 

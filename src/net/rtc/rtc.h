@@ -38,19 +38,19 @@ typedef enum ch_state {
 struct gdb_rtc_channel {
   gdb_rtc_peer *peer;
   char *label, *protocol;
-  int sid;                 /* -1 until assigned */
+  int sid; /* -1 until assigned */
   bool negotiated;
-  uint8_t dcep_type;       /* channel type of RFC 8832 (reliability and order) */
+  uint8_t dcep_type; /* channel type of RFC 8832 (reliability and order) */
   uint32_t reliability;
   uint16_t priority;
-  bool acked;              /* the remote side knows the channel: unordered sends allowed */
+  bool acked; /* the remote side knows the channel: unordered sends allowed */
   bool open_sent;
-  bool reset_sent;         /* we asked to reset our outgoing stream */
+  bool reset_sent;          /* we asked to reset our outgoing stream */
   bool reset_out, reset_in; /* stream resets done, each way */
-  ch_state state;          /* mu */
-  size_t buffered;         /* mu: bytes queued in peer->sendq */
-  size_t low_threshold;    /* mu */
-  bool above_low;          /* mu */
+  ch_state state;           /* mu */
+  size_t buffered;          /* mu: bytes queued in peer->sendq */
+  size_t low_threshold;     /* mu */
+  bool above_low;           /* mu */
   gdb_rtc_channel_callbacks cb;
 };
 
@@ -71,12 +71,12 @@ struct gdb_rtc_peer {
 
   GMutex mu;
   GCond cond;
-  _Atomic int state;  /* gdb_rtc_state */
-  bool muted;         /* gdb_rtc_peer_close ran: no more callbacks */
-  bool ended;         /* the connection is over (closed, failed or draining) */
-  bool draining;      /* closed by us, sending what was queued before the SCTP shutdown */
-  bool finalized;     /* transport torn down */
-  bool finished;      /* mu: the agent is closed; gdb_rtc_peer_free may proceed */
+  _Atomic int state; /* gdb_rtc_state */
+  bool muted;        /* gdb_rtc_peer_close ran: no more callbacks */
+  bool ended;        /* the connection is over (closed, failed or draining) */
+  bool draining;     /* closed by us, sending what was queued before the SCTP shutdown */
+  bool finalized;    /* transport torn down */
+  bool finished;     /* mu: the agent is closed; gdb_rtc_peer_free may proceed */
   char error[200];
 
   /* ICE */
@@ -105,14 +105,14 @@ struct gdb_rtc_peer {
 
   /* SCTP */
   struct socket *sock;
-  uintptr_t sctp_id;   /* our address in usrsctp's AF_CONN world */
+  uintptr_t sctp_id; /* our address in usrsctp's AF_CONN world */
   bool sctp_up;
-  bool sctp_queued;    /* on the drain list */
-  uint16_t mtu;        /* SCTP packet size in use */
+  bool sctp_queued; /* on the drain list */
+  uint16_t mtu;     /* SCTP packet size in use */
   uint16_t n_out_streams;
   uint8_t *rxbuf;
-  gdb_buf rx;          /* message being reassembled */
-  bool rx_discard;     /* the message being reassembled is over the limit */
+  gdb_buf rx;      /* message being reassembled */
+  bool rx_discard; /* the message being reassembled is over the limit */
   uint32_t remote_max_msg;
   size_t send_limit;
 
@@ -137,6 +137,18 @@ void gdb_rtc_peer_schedule_finalize(gdb_rtc_peer *p);
 uint16_t gdb_rtc_peer_path_mtu(gdb_rtc_peer *p);
 /* Sends one SCTP packet through DTLS (the usrsctp output path). */
 void gdb_rtc_peer_send_sctp(gdb_rtc_peer *p, const void *pkt, size_t len);
+
+/* ice.c */
+/* Agent properties (no UPnP, no ICE-TCP, force-relay for relay_only). */
+void gdb_rtc_ice_set_properties(gdb_rtc_peer *p);
+/* Port range, bind addresses and ICE servers from the config. */
+int gdb_rtc_ice_configure(gdb_rtc_peer *p);
+/* One remote candidate ("candidate:…" or "a=candidate:…"); NULL or "": end of candidates. */
+int gdb_rtc_ice_add_candidate(gdb_rtc_peer *p, const char *cand);
+/* Raises the selected socket's kernel buffers. */
+void gdb_rtc_ice_enlarge_buffers(gdb_rtc_peer *p);
+/* Fills the selected-pair fields of info. */
+void gdb_rtc_ice_selected_pair(gdb_rtc_peer *p, gdb_rtc_peer_info *i);
 
 /* sctp.c — usrsctp, once per process, driven from the network thread */
 void gdb_rtc_sctp_global_acquire(void);

@@ -32,15 +32,15 @@
 #define TIMER_MS 10
 #define STREAMS 1024
 
-static GMutex g_mu;          /* guards the globals below against gdb_rtc_sctp_global_acquire */
+static GMutex g_mu; /* guards the globals below against gdb_rtc_sctp_global_acquire */
 static bool g_inited;
-static int g_assocs;         /* live sockets: the timer runs while there are any */
+static int g_assocs; /* live sockets: the timer runs while there are any */
 static guint g_timer;
 static gdb_net_loop *g_timer_loop;
 static int64_t g_timer_last_us;
 static GHashTable *g_registry; /* sctp_id → peer (network thread) */
 static uintptr_t g_next_id;
-static GQueue g_dirty;         /* peers with pending socket events (network thread) */
+static GQueue g_dirty; /* peers with pending socket events (network thread) */
 
 static int conn_output(void *addr, void *buf, size_t len, uint8_t tos, uint8_t set_df) {
   (void)tos, (void)set_df;
@@ -165,27 +165,25 @@ int gdb_rtc_sctp_start(gdb_rtc_peer *p) {
       (rc = setopt(s, IPPROTO_SCTP, SCTP_RECVRCVINFO, &one, sizeof one, "SCTP_RECVRCVINFO")) ||
       (rc = setopt(s, IPPROTO_SCTP, SCTP_NODELAY, &one, sizeof one, "SCTP_NODELAY")) ||
       (rc = setopt(s, IPPROTO_SCTP, SCTP_INITMSG, &init, sizeof init, "SCTP_INITMSG")) ||
-      (rc = setopt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp,
-                   "SCTP_PEER_ADDR_PARAMS")))
+      (rc =
+           setopt(s, IPPROTO_SCTP, SCTP_PEER_ADDR_PARAMS, &pp, sizeof pp, "SCTP_PEER_ADDR_PARAMS")))
     goto fail;
-  static const uint16_t events[] = {SCTP_ASSOC_CHANGE, SCTP_REMOTE_ERROR, SCTP_SHUTDOWN_EVENT,
-                                    SCTP_STREAM_RESET_EVENT, SCTP_STREAM_CHANGE_EVENT,
-                                    SCTP_SENDER_DRY_EVENT};
+  static const uint16_t events[] = {SCTP_ASSOC_CHANGE,        SCTP_REMOTE_ERROR,
+                                    SCTP_SHUTDOWN_EVENT,      SCTP_STREAM_RESET_EVENT,
+                                    SCTP_STREAM_CHANGE_EVENT, SCTP_SENDER_DRY_EVENT};
   for (size_t i = 0; i < sizeof events / sizeof events[0]; i++) {
     struct sctp_event ev = {.se_assoc_id = SCTP_ALL_ASSOC, .se_type = events[i], .se_on = 1};
     if ((rc = setopt(s, IPPROTO_SCTP, SCTP_EVENT, &ev, sizeof ev, "SCTP_EVENT"))) goto fail;
   }
-  struct sockaddr_conn local = {.sconn_family = AF_CONN,
-                                .sconn_port = htons(SCTP_LOCAL_PORT),
-                                .sconn_addr = addr};
+  struct sockaddr_conn local = {
+      .sconn_family = AF_CONN, .sconn_port = htons(SCTP_LOCAL_PORT), .sconn_addr = addr};
   if (usrsctp_bind(s, (struct sockaddr *)&local, sizeof local) < 0) {
     rc = gdb_fail(GDB_ENET, "rtc: SCTP bind failed: %s", strerror(errno));
     goto fail;
   }
   struct sockaddr_conn remote = local;
   remote.sconn_port = htons(p->remote.sctp_port);
-  if (usrsctp_connect(s, (struct sockaddr *)&remote, sizeof remote) < 0 &&
-      errno != EINPROGRESS) {
+  if (usrsctp_connect(s, (struct sockaddr *)&remote, sizeof remote) < 0 && errno != EINPROGRESS) {
     rc = gdb_fail(GDB_ENET, "rtc: SCTP connect failed: %s", strerror(errno));
     goto fail;
   }
@@ -243,8 +241,8 @@ int gdb_rtc_sctp_send(gdb_rtc_peer *p, gdb_rtc_channel *ch, uint32_t ppid, const
   }
   static const uint8_t zero = 0;
   if (len == 0) msg = &zero, len = 1; /* empty messages carry one byte (RFC 8831 §6.6) */
-  ssize_t n = usrsctp_sendv(p->sock, msg, len, NULL, 0, &spa, (socklen_t)sizeof spa,
-                            SCTP_SENDV_SPA, 0);
+  ssize_t n =
+      usrsctp_sendv(p->sock, msg, len, NULL, 0, &spa, (socklen_t)sizeof spa, SCTP_SENDV_SPA, 0);
   if (n >= 0) return 1;
   if (errno == EWOULDBLOCK || errno == EAGAIN || errno == ENOBUFS) return 0;
   return -errno;

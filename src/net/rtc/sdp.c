@@ -114,8 +114,7 @@ static int parse_shared_attr(span name, span val, dtls_attrs *d, int lineno) {
   }
   if (span_eq(name, "ice-pwd")) {
     if (!ice_chars_ok(val) || !span_copy(val, d->pwd, sizeof d->pwd))
-      return gdb_fail(GDB_EINVAL, "SDP line %d: a=ice-pwd must be 1 to 256 ICE characters",
-                      lineno);
+      return gdb_fail(GDB_EINVAL, "SDP line %d: a=ice-pwd must be 1 to 256 ICE characters", lineno);
     return 1;
   }
   if (span_eq(name, "fingerprint")) {

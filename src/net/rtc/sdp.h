@@ -26,24 +26,24 @@ typedef enum gdb_sdp_setup {
 typedef struct gdb_sdp_other {
   char media[16]; /* "audio", "video", ... */
   char proto[40];
-  char fmt[16];   /* first format token */
+  char fmt[16]; /* first format token */
   char mid[64];
 } gdb_sdp_other;
 
 typedef struct gdb_sdp {
   char ufrag[257], pwd[257];
-  char fp_alg[16];  /* "sha-256", lower case */
-  uint8_t fp[64];   /* fingerprint bytes */
+  char fp_alg[16]; /* "sha-256", lower case */
+  uint8_t fp[64];  /* fingerprint bytes */
   size_t fp_len;
   gdb_sdp_setup setup;
-  char mid[64];           /* "" when the section has none */
-  uint16_t sctp_port;     /* 5000 when absent */
+  char mid[64];              /* "" when the section has none */
+  uint16_t sctp_port;        /* 5000 when absent */
   uint32_t max_message_size; /* 65536 when absent (RFC 8841) */
-  uint32_t max_packet;    /* a=x-gdb-max-packet: largest SCTP packet accepted; 0 if absent */
+  uint32_t max_packet;       /* a=x-gdb-max-packet: largest SCTP packet accepted; 0 if absent */
   bool end_of_candidates;
   size_t n_candidates;
   char *candidates[GDB_SDP_MAX_CANDIDATES]; /* "candidate:…" strings, owned */
-  int mline_before;       /* media sections before ours (for rejected answers) */
+  int mline_before;                         /* media sections before ours (for rejected answers) */
   size_t n_other;
   gdb_sdp_other other[GDB_SDP_MAX_OTHER];
 } gdb_sdp;
@@ -65,7 +65,7 @@ typedef struct gdb_sdp_local {
   const char *mid;
   uint16_t sctp_port;
   uint32_t max_message_size;
-  uint32_t max_packet; /* written as a=x-gdb-max-packet when non-zero */
+  uint32_t max_packet;           /* written as a=x-gdb-max-packet when non-zero */
   const char *const *candidates; /* "candidate:…" */
   size_t n_candidates;
   bool end_of_candidates;
