@@ -6,7 +6,8 @@
  *
  * By default the peers run in two processes (this one and a forked child, each with its own
  * network thread), exchanging descriptions over pipes, as two applications would. --inproc
- * puts both in this process, sharing one network thread.
+ * puts both in this process, sharing one network thread. --bind IP uses another address than
+ * 127.0.0.1 (then packets stay at 1200 bytes, as on any real path).
  *
  * The sender feeds the channel from the network thread (in on_open and on_buffered_low),
  * keeping at most --window bytes queued, which is how an application gets full speed.
@@ -23,7 +24,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static const char *LOOPBACK[] = {"127.0.0.1"};
+static const char *BIND[] = {"127.0.0.1"}; /* --bind changes it */
 
 typedef struct side {
   gdb_rtc_peer *p;
@@ -92,7 +93,7 @@ static bool wait_int(_Atomic int *v, int want, int ms) {
 static int make_peer(side *s) {
   gdb_rtc_config c;
   gdb_rtc_config_init(&c);
-  c.bind_addresses = LOOPBACK;
+  c.bind_addresses = BIND;
   c.bind_address_count = 1;
   c.cb = (gdb_rtc_peer_callbacks){
       .on_state = on_state, .on_candidate = on_cand, .on_channel = on_channel, .data = s};
@@ -213,12 +214,17 @@ static int run_scenario(bool inproc, size_t msg_size, long long count, size_t wi
   }
   gdb_free(offer);
   if (!answer || gdb_rtc_peer_set_remote_description(s.p, "answer", answer)) {
+    fprintf(stderr, "bench rtc: no usable answer: %s\n", answer ? gdb_errmsg() : "none");
     free(answer);
     goto out;
   }
   free(answer);
   gdb_rtc_peer_add_remote_candidate(s.p, NULL, NULL);
-  if (!wait_int(&s.open, 1, 10000)) goto out;
+  if (!wait_int(&s.open, 1, 10000)) {
+    fprintf(stderr, "bench rtc: channel did not open (state %s)\n",
+            gdb_rtc_state_name(atomic_load(&s.state)));
+    goto out;
+  }
   int64_t t1 = s.open_us;
   res->connect_ms = (double)(t1 - t0) / 1000.0;
   int64_t done = 0;
@@ -229,7 +235,12 @@ static int run_scenario(bool inproc, size_t msg_size, long long count, size_t wi
     done = line ? atoll(line) : 0;
     free(line);
   }
-  if (!done) goto out;
+  if (!done) {
+    fprintf(stderr,
+            "bench rtc: the receiver did not get all %lld messages (sender state %s, %lld sent)\n",
+            count, gdb_rtc_state_name(atomic_load(&s.state)), s.sent);
+    goto out;
+  }
   /* Monotonic clocks are shared between processes on one host. */
   res->seconds = (double)(done - t1) / 1e6;
   res->msgs = count;
@@ -266,10 +277,12 @@ int bench_rtc(int argc, char **argv) {
       mb = atoll(argv[++i]);
     else if (!strcmp(argv[i], "--msgs") && i + 1 < argc)
       small = atoll(argv[++i]);
+    else if (!strcmp(argv[i], "--bind") && i + 1 < argc)
+      BIND[0] = argv[++i];
     else if (!strcmp(argv[i], "--connects") && i + 1 < argc)
       connects = atoi(argv[++i]);
     else
-      return cli_usage("bench rtc: options are --inproc, --mb N, --msgs N, --connects N");
+      return cli_usage("bench rtc: options are --inproc, --bind IP, --mb N, --msgs N, --connects N");
   }
   if (mb < 1 || small < 1 || connects < 1 || connects > 100)
     return cli_usage("bench rtc: --mb, --msgs >= 1, --connects 1..100");
@@ -283,10 +296,10 @@ int bench_rtc(int argc, char **argv) {
   result big, tiny;
   if (run_scenario(inproc, 65536, mb * 16, 4u << 20, &big)) goto fail;
   if (run_scenario(inproc, 64, small, 1u << 20, &tiny)) goto fail;
-  printf("{\"suite\":\"rtc\",\"processes\":%d,\"connect_ms\":%.1f,\"connect_ms_max\":%.1f,"
+  printf("{\"suite\":\"rtc\",\"bind\":\"%s\",\"processes\":%d,\"connect_ms\":%.1f,\"connect_ms_max\":%.1f,"
          "\"throughput_mb_s\":%.1f,\"throughput_bytes\":%lld,\"msgs_s\":%.0f,\"msgs\":%lld,"
          "\"msg_size\":64,\"chunk\":65536}\n",
-         inproc ? 1 : 2, cms[connects / 2], cms[connects - 1],
+         BIND[0], inproc ? 1 : 2, cms[connects / 2], cms[connects - 1],
          (double)big.bytes / 1e6 / big.seconds, big.bytes, (double)tiny.msgs / tiny.seconds,
          tiny.msgs);
   return CLI_OK;
