@@ -4,8 +4,9 @@
  * ({"type":"offer"|"answer","sdp":…}) carrying complete descriptions (candidates included).
  *
  *   rtc answer [--echo] ...   answer an offer; with --echo send every message back
- *   rtc offer  [--channels N] [--messages N] [--send-file FILE] ...
+ *   rtc offer  [--channels N] [--messages N] [--send-file FILE] [--no-echo] ...
  *                             offer, then send messages and/or a file and check the echoes
+ *                             (--no-echo: just send; closing delivers what is queued)
  *
  * Callbacks arrive on the library's network thread; this file keeps their effects in atomics
  * that the main thread polls.
@@ -28,7 +29,7 @@ typedef struct rtc_opts {
   gdb_rtc_ice_server servers[4];
   size_t n_servers;
   const char *turn_user, *turn_pass;
-  bool relay_only, echo;
+  bool relay_only, echo, no_echo;
   double timeout_s;
   int channels, messages;
   size_t max_size, chunk;
@@ -56,6 +57,8 @@ static int parse_opts(int argc, char **argv, rtc_opts *o, bool offer) {
   } while (0)
     if (!strcmp(a, "--echo") && !offer) {
       o->echo = true;
+    } else if (!strcmp(a, "--no-echo") && offer) {
+      o->no_echo = true;
     } else if (!strcmp(a, "--relay-only")) {
       o->relay_only = true;
     } else if (!strcmp(a, "--bind")) {
@@ -436,9 +439,18 @@ static int rtc_offer(int argc, char **argv) {
   if (!ok)
     fprintf(stderr, "genosdb: rtc offer: sending stopped (state %s)\n",
             gdb_rtc_state_name(atomic_load(&s->state)));
-  /* Wait for every echo. */
+  /* Wait for every echo (or, with --no-echo, for every byte to be handed to SCTP; closing
+   * then delivers the rest before the association shuts down). */
   long long got_msgs = 0, got_bytes = 0, bad = 0;
-  for (;;) {
+  while (o.no_echo && ok) {
+    size_t queued = 0;
+    for (int c = 0; c < nch; c++) queued += gdb_rtc_channel_buffered_amount(ch[c]);
+    int st = atomic_load(&s->state);
+    if (!queued) break;
+    if (st == GDB_RTC_FAILED || st == GDB_RTC_CLOSED || g_get_monotonic_time() > end) ok = false;
+    g_usleep(500);
+  }
+  for (; !o.no_echo;) {
     got_msgs = got_bytes = bad = 0;
     bool done = true;
     for (int c = 0; c < o.channels; c++) {
@@ -459,7 +471,8 @@ static int rtc_offer(int argc, char **argv) {
   }
   int64_t t1 = g_get_monotonic_time();
   long long file_echoed = file ? atomic_load(&s->chk[o.channels].bytes) : 0;
-  bool verified = ok && !bad && got_msgs == sent_msgs && (size_t)file_echoed == file_len;
+  bool verified =
+      ok && (o.no_echo || (!bad && got_msgs == sent_msgs && (size_t)file_echoed == file_len));
   double file_s = (double)(t1 - t_file) / 1e6;
   gdb_rtc_peer_info info;
   gdb_rtc_peer_get_info(s->p, &info);
@@ -470,6 +483,11 @@ static int rtc_offer(int argc, char **argv) {
       "file_bytes", (json_int_t)file_len, "file_bytes_verified",
       (json_int_t)(bad ? 0 : file_echoed), "seconds", (double)(t1 - t0) / 1e6, "file_echo_mb_s",
       file && file_s > 0 ? (double)file_len / 1e6 / file_s : 0.0, "mismatches", (json_int_t)bad);
+  if (o.no_echo) {
+    json_object_set_new(j, "echo", json_false());
+    json_object_set_new(j, "send_mb_s",
+                        json_real(file_s > 0 ? (double)file_len / 1e6 / file_s : 0));
+  }
   json_object_set_new(j, "local_candidate_type", json_string(info.local_candidate_type));
   json_object_set_new(j, "remote_candidate_type", json_string(info.remote_candidate_type));
   json_object_set_new(j, "local_address", json_string(info.local_address));
@@ -498,5 +516,5 @@ int cmd_rtc(const cli_global *g, int argc, char **argv) {
   if (argc >= 2 && !strcmp(argv[1], "answer")) return rtc_answer(argc, argv);
   if (argc >= 2 && !strcmp(argv[1], "offer")) return rtc_offer(argc, argv);
   return cli_usage("rtc: use \"rtc answer [--echo] [--bind IP] [--timeout S]\" or \"rtc offer "
-                   "[--bind IP] [--channels N] [--messages N] [--send-file FILE]\"");
+                   "[--bind IP] [--channels N] [--messages N] [--send-file FILE] [--no-echo]\"");
 }

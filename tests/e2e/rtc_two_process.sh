@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # rtc_two_process.sh — two genosdb processes connect over 127.0.0.1: the offerer sends text
 # and binary messages of 0 B to 256 KiB on three channels plus a 4 MiB file, the answerer
-# echoes everything, and the offerer checks every byte. Then a second pair where the
-# answerer is killed mid-transfer: the offerer must report the failure within the consent
-# timeout instead of hanging.
+# echoes everything, and the offerer checks every byte. Then a one-way 8 MiB transfer closed
+# right after the last send (all of it must arrive), and a pair where the answerer is killed
+# mid-transfer: the offerer must report the failure within the consent timeout.
 set -euo pipefail
 : "${GENOSDB:?set GENOSDB to the genosdb binary}"
 work=$(mktemp -d)
@@ -24,7 +24,23 @@ grep -q '"ok":true' <<<"$report" || { echo "offer report not ok"; cat offer.err;
 grep -q '"messages_verified":600' <<<"$report" || { echo "not all messages verified"; exit 1; }
 grep -q '"file_bytes_verified":4194304' <<<"$report" || { echo "file not verified"; exit 1; }
 
-# 2. The answerer vanishes (SIGKILL) mid-transfer: the offerer fails cleanly and quickly.
+# 2. One way, no echo: the offerer sends 8 MiB and closes at once; the graceful SCTP shutdown
+#    must still deliver every byte (the answerer counts them in its end report).
+rm -f a b && mkfifo a b
+head -c 8388608 /dev/urandom > one.bin
+( timeout 60 "$GENOSDB" rtc answer --bind 127.0.0.1 --timeout 50 <a 2>answer1.err \
+    | tee -p answer1.out >b ) &
+answer=$!
+timeout 60 "$GENOSDB" rtc offer --bind 127.0.0.1 --channels 0 --send-file one.bin --no-echo \
+  --timeout 50 <b 2>offer1.err | tee -p offer1.out >a
+wait $answer || { echo "answerer failed:"; cat answer1.err; exit 1; }
+grep -q '"ok":true' offer1.out || { echo "one-way send failed"; cat offer1.err; exit 1; }
+end=$(grep '"type":"end"' answer1.out)
+echo "$end"
+grep -q '"state":"closed"' <<<"$end" || { echo "answerer did not see a clean close"; exit 1; }
+grep -q '"bytes":8388608' <<<"$end" || { echo "not every byte arrived before the close"; exit 1; }
+
+# 3. The answerer vanishes (SIGKILL) mid-transfer: the offerer fails cleanly and quickly.
 rm -f a b && mkfifo a b
 head -c 67108864 /dev/zero > big.bin
 "$GENOSDB" rtc answer --echo --bind 127.0.0.1 --timeout 50 <a >b 2>answer2.err &
