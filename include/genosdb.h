@@ -345,6 +345,7 @@ typedef struct gdb_rtc_peer_info {
   bool dtls_client;              /* this side's DTLS role */
   uint32_t remote_max_message_size;
   uint64_t bytes_sent, bytes_received; /* UDP payload bytes through the selected pair */
+  char reason[200]; /* why the connection failed or was closed by the peer; "" otherwise */
 } gdb_rtc_peer_info;
 int gdb_rtc_peer_get_info(gdb_rtc_peer *p, gdb_rtc_peer_info *out);
 

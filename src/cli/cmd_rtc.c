@@ -285,8 +285,11 @@ static int rtc_answer(int argc, char **argv) {
   if (st == GDB_RTC_CLOSED) {
     rc = CLI_OK;
   } else {
-    fprintf(stderr, "genosdb: rtc answer: %s\n",
-            st == GDB_RTC_FAILED ? "the connection failed" : "timed out");
+    gdb_rtc_peer_info info;
+    gdb_rtc_peer_get_info(s->p, &info);
+    fprintf(stderr, "genosdb: rtc answer: %s%s%s\n",
+            st == GDB_RTC_FAILED ? "the connection failed" : "timed out",
+            info.reason[0] ? ": " : "", info.reason);
     rc = CLI_FAIL;
   }
 out:
@@ -499,9 +502,9 @@ static int rtc_offer(int argc, char **argv) {
   if (!verified)
     fprintf(stderr,
             "genosdb: rtc offer: %lld of %lld messages and %lld of %zu file bytes came "
-            "back intact (state %s)\n",
+            "back intact (state %s%s%s)\n",
             bad ? 0 : got_msgs, sent_msgs, bad ? 0 : file_echoed, file_len,
-            gdb_rtc_state_name(atomic_load(&s->state)));
+            gdb_rtc_state_name(atomic_load(&s->state)), info.reason[0] ? ": " : "", info.reason);
 out:
   if (s->p) gdb_rtc_peer_free(s->p);
   free(s);

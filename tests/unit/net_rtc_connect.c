@@ -2,6 +2,8 @@
 #include "rtc_fixture.h"
 #include "test.h"
 
+#include <glib.h>
+
 TEST(rtc_connect_non_trickle) {
   rtc_pair pr = {0};
   CHECK(rtc_pair_connect(&pr, false, NULL));
@@ -21,5 +23,20 @@ TEST(rtc_connect_non_trickle) {
 TEST(rtc_connect_trickle) {
   rtc_pair pr = {0};
   CHECK(rtc_pair_connect(&pr, true, NULL));
+  rtc_pair_free(&pr);
+}
+
+/* Nothing to send for longer than the consent timeout (3 s here): SCTP heartbeats keep the
+ * peers hearing from each other, so neither side may report disconnected or failed. */
+TEST(rtc_idle_stays_connected) {
+  rtc_pair pr = {0};
+  CHECK(rtc_pair_connect(&pr, false, NULL));
+  for (int i = 0; i < 80; i++) {
+    g_usleep(100000);
+    CHECK_MSG(atomic_load(&pr.a.state) == GDB_RTC_CONNECTED &&
+                  atomic_load(&pr.b.state) == GDB_RTC_CONNECTED,
+              "after %d ms idle: %s / %s", i * 100, gdb_rtc_state_name(atomic_load(&pr.a.state)),
+              gdb_rtc_state_name(atomic_load(&pr.b.state)));
+  }
   rtc_pair_free(&pr);
 }

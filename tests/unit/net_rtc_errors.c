@@ -124,7 +124,9 @@ TEST(rtc_fingerprint_mismatch_fails) {
   gdb_free(db);
   /* a checks b's certificate against the tampered fingerprint and fails; b sees the alert. */
   CHECK(rtc_wait_state(&pr.a, GDB_RTC_FAILED, 8000));
-  CHECK(pr.a.p->error[0] && strstr(pr.a.p->error, "fingerprint"));
+  gdb_rtc_peer_info info;
+  CHECK_OK(gdb_rtc_peer_get_info(pr.a.p, &info));
+  CHECK_MSG(strstr(info.reason, "fingerprint"), "reason: %s", info.reason);
   CHECK(rtc_wait_state(&pr.b, GDB_RTC_FAILED, 8000));
   rtc_pair_free(&pr);
 }
@@ -196,5 +198,8 @@ TEST(rtc_vanished_peer_detected) {
   CHECK_MSG(ms < 8000, "detected after %lld ms", (long long)ms);
   CHECK(rtc_wait_int(&mine.closed, 1, 1000));
   CHECK_INT(gdb_rtc_channel_send(ch, "x", 1, false), GDB_ESTATE);
+  gdb_rtc_peer_info info;
+  CHECK_OK(gdb_rtc_peer_get_info(pr.a.p, &info));
+  CHECK_MSG(strstr(info.reason, "nothing heard"), "reason: %s", info.reason);
   rtc_pair_free(&pr);
 }

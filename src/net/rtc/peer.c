@@ -590,6 +590,7 @@ static void do_info(void *data) {
   i->remote_max_message_size = p->remote_max_msg;
   i->bytes_sent = p->bytes_sent;
   i->bytes_received = p->bytes_received;
+  snprintf(i->reason, sizeof i->reason, "%s", p->error);
   gdb_rtc_ice_selected_pair(p, i);
 }
 
