@@ -160,6 +160,8 @@ void gdb_rtc_sctp_stop(gdb_rtc_peer *p);
 void gdb_rtc_sctp_shutdown(gdb_rtc_peer *p);
 /* Hands one SCTP packet that came out of DTLS to usrsctp. */
 void gdb_rtc_sctp_input(gdb_rtc_peer *p, const uint8_t *pkt, size_t len);
+/* The SCTP CRC32c of len bytes, ready to store in the packet's checksum field. */
+uint32_t gdb_rtc_crc32c(const void *buf, size_t len);
 /* Processes the events usrsctp signalled since the last call, for every peer. */
 void gdb_rtc_sctp_drain(void);
 /* Sends one message on a stream: 1 sent, 0 no buffer space (retry later), <0 error. */
