@@ -166,3 +166,43 @@ TEST(rtc_partial_reliability) {
   CHECK_INT(atomic_load(&pr.b.bytes), 700);
   rtc_pair_free(&pr);
 }
+
+/* Ten channels closed at once from one side while messages are still queued on them, then
+ * ten closed by the other side: every close completes on both sides (stream resets are
+ * serialized by SCTP) and the remaining channel still works. */
+TEST(rtc_close_many_channels) {
+  rtc_pair pr = {0};
+  pr.b.echo = true;
+  CHECK(rtc_pair_connect(&pr, false, NULL));
+  rtc_side mine = {0};
+  gdb_rtc_channel_callbacks cb = rtc_side_cb(&mine);
+  gdb_rtc_channel *ch[21];
+  for (int i = 0; i < 21; i++) CHECK_OK(gdb_rtc_channel_open(pr.a.p, "many", NULL, &cb, &ch[i]));
+  CHECK(rtc_wait_int(&mine.opened, 21, 5000));
+  CHECK(rtc_wait_int(&pr.b.n_remote, 21, 5000));
+  uint8_t *buf = calloc(1, 65536);
+  for (int i = 0; i < 10; i++)
+    for (int k = 0; k < 8; k++) CHECK_OK(gdb_rtc_channel_send(ch[i], buf, 65536, true));
+  free(buf);
+  for (int i = 0; i < 10; i++) gdb_rtc_channel_close(ch[i]);
+  CHECK_MSG(rtc_wait_int(&mine.closed, 10, 10000), "%d of 10 closed", atomic_load(&mine.closed));
+  CHECK(rtc_wait_int(&pr.b.closed, 10, 10000));
+  /* The other side closes ten of the remaining ones. */
+  int closed_by_b = 0;
+  for (int i = 0; i < 21 && closed_by_b < 10; i++)
+    if (gdb_rtc_channel_is_open(pr.b.remote[i])) {
+      gdb_rtc_channel_close(pr.b.remote[i]);
+      closed_by_b++;
+    }
+  CHECK_INT(closed_by_b, 10);
+  CHECK_MSG(rtc_wait_int(&mine.closed, 20, 10000), "%d of 20 closed", atomic_load(&mine.closed));
+  CHECK(rtc_wait_int(&pr.b.closed, 20, 10000));
+  gdb_rtc_channel *last = NULL;
+  for (int i = 0; i < 21; i++)
+    if (gdb_rtc_channel_is_open(ch[i])) last = ch[i];
+  CHECK(last != NULL);
+  long long before = atomic_load(&mine.msgs);
+  CHECK_OK(gdb_rtc_channel_send(last, "ping", 4, false));
+  CHECK(rtc_wait_ll(&mine.msgs, before + 1, 5000));
+  rtc_pair_free(&pr);
+}

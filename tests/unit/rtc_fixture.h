@@ -10,7 +10,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 
-#define RTC_MAX_CH 16
+#define RTC_MAX_CH 32
 
 typedef struct rtc_side {
   gdb_rtc_peer *p;

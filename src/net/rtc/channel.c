@@ -351,9 +351,10 @@ void gdb_rtc_channels_flush(gdb_rtc_peer *p) {
     if (!m) break;
     bool internal = m->ppid & 0x80000000u;
     uint32_t ppid = m->ppid & 0x7fffffffu;
-    int r = m->ch && (internal || get_state(m->ch) != CH_CLOSED)
-                ? gdb_rtc_sctp_send(p, m->ch, ppid, m->data, m->len)
-                : -1;
+    /* Messages of a closed channel, or of one whose stream we already reset (the peer closed
+     * it), are dropped: the stream takes no more data. */
+    bool dead = !m->ch || get_state(m->ch) == CH_CLOSED || (!internal && m->ch->reset_sent);
+    int r = dead ? -1 : gdb_rtc_sctp_send(p, m->ch, ppid, m->data, m->len);
     if (r == 0) break; /* no buffer space: the upcall brings us back */
     bool low = false;
     g_mutex_lock(&p->mu);
