@@ -2,6 +2,7 @@
 # rtc_turn.sh — a connection relayed through TURN: Debian's coturn runs on 127.0.0.1 with a
 # long-term credential, both genosdb peers use it with --relay-only (relay candidates only),
 # messages and a file are echoed and checked, and the offerer's selected pair must be relay.
+# Then the same server as STUN for two peers that must still connect.
 set -euo pipefail
 : "${GENOSDB:?set GENOSDB to the genosdb binary}"
 command -v turnserver >/dev/null || { echo "rtc_turn: needs turnserver (Debian coturn; ./dev.sh installs it)"; exit 1; }
@@ -38,3 +39,15 @@ grep -q '"ok":true' <<<"$report" || { echo "relayed exchange failed"; cat offer.
 grep -q '"local_candidate_type":"relay"' <<<"$report" || { echo "selected pair is not relayed"; exit 1; }
 grep -q '"remote_candidate_type":"relay"' <<<"$report" || { echo "remote side is not relayed"; exit 1; }
 echo "relayed through coturn on 127.0.0.1:$port"
+
+# The same coturn as a STUN server: peers configured with it still connect (on loopback the
+# server-reflexive address equals the host one, so the pair stays host).
+rm -f a b && mkfifo a b
+stun=(--bind 127.0.0.1 --stun "stun:127.0.0.1:$port")
+timeout 60 "$GENOSDB" rtc answer --echo "${stun[@]}" --timeout 50 <a >b 2>answer2.err &
+answer=$!
+timeout 60 "$GENOSDB" rtc offer "${stun[@]}" --channels 1 --messages 50 --timeout 50 <b \
+  2>offer2.err | tee -p offer2.out >a || true
+wait $answer || { echo "answerer with STUN failed:"; cat answer2.err; exit 1; }
+grep -q '"ok":true' offer2.out || { echo "exchange with a STUN server configured failed"; cat offer2.err; exit 1; }
+echo "STUN-configured peers connected"
