@@ -40,7 +40,20 @@ echo "$end"
 grep -q '"state":"closed"' <<<"$end" || { echo "answerer did not see a clean close"; exit 1; }
 grep -q '"bytes":8388608' <<<"$end" || { echo "not every byte arrived before the close"; exit 1; }
 
-# 3. The answerer vanishes (SIGKILL) mid-transfer: the offerer fails cleanly and quickly.
+# 3. The same over IPv6 loopback, where the machine has it.
+if ip -6 addr show dev lo 2>/dev/null | grep -q '::1/128'; then
+  rm -f a b && mkfifo a b
+  timeout 60 "$GENOSDB" rtc answer --echo --bind ::1 --timeout 50 <a >b 2>answer6.err &
+  answer=$!
+  timeout 60 "$GENOSDB" rtc offer --bind ::1 --channels 2 --messages 100 --send-file file.bin \
+    --timeout 50 <b 2>offer6.err | tee -p offer6.out >a
+  wait $answer || { echo "IPv6 answerer failed:"; cat answer6.err; exit 1; }
+  grep -q '"ok":true' offer6.out || { echo "IPv6 exchange failed"; cat offer6.err; exit 1; }
+  grep -q '"local_address":"\[::1\]:' offer6.out || { echo "IPv6 pair not selected"; exit 1; }
+  echo "IPv6 loopback: ok"
+fi
+
+# 4. The answerer vanishes (SIGKILL) mid-transfer: the offerer fails cleanly and quickly.
 rm -f a b && mkfifo a b
 head -c 67108864 /dev/zero > big.bin
 "$GENOSDB" rtc answer --echo --bind 127.0.0.1 --timeout 50 <a >b 2>answer2.err &

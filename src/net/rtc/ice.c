@@ -190,7 +190,10 @@ static const char *cand_type(NiceCandidateType t) {
 static void addr_str(const NiceAddress *a, char *out, size_t cap) {
   char ip[NICE_ADDRESS_STRING_LEN];
   nice_address_to_string(a, ip);
-  snprintf(out, cap, "%s:%u", ip, nice_address_get_port(a));
+  if (nice_address_ip_version(a) == 6)
+    snprintf(out, cap, "[%s]:%u", ip, nice_address_get_port(a));
+  else
+    snprintf(out, cap, "%s:%u", ip, nice_address_get_port(a));
 }
 
 void gdb_rtc_ice_selected_pair(gdb_rtc_peer *p, gdb_rtc_peer_info *i) {
