@@ -2,7 +2,8 @@
 //
 //  1. Chromium offers, `genosdb rtc answer --echo` answers: the page sends 1,000 messages
 //     (text and binary, 0 B to 64 KiB) and a 16 MiB binary transfer on two channels and
-//     checks that every echoed byte matches.
+//     checks that every echoed byte matches; then it closes one channel (the C side must
+//     answer the stream reset) and the other keeps working.
 //  2. `genosdb rtc offer` offers, Chromium answers and echoes: the C side sends 1,000
 //     messages on two channels and a 16 MiB file and checks every echoed byte.
 //
@@ -140,7 +141,20 @@ async function browserOffers(page) {
     }
     await fileDone;
     const seconds = (performance.now() - t1) / 1000;
-    const r = { connectMs, messages: got, bad, echoed, fileBad, mbps: fileBytes / 1e6 / seconds };
+    // Closing one channel: 'close' fires once the C side reset its stream in reply.
+    const closed = await new Promise((res) => {
+      msgCh.onclose = () => res(true);
+      setTimeout(() => res(false), 10000);
+      msgCh.close();
+    });
+    // The other channel still carries messages after that.
+    const after = await new Promise((res) => {
+      bulkCh.onmessage = (e) => res(new Uint8Array(e.data).length);
+      setTimeout(() => res(-1), 10000);
+      bulkCh.send(new Uint8Array(1234));
+    });
+    const r = { connectMs, messages: got, bad, echoed, fileBad, mbps: fileBytes / 1e6 / seconds,
+      channelClosed: closed, afterClose: after };
     pc.close();
     return r;
   }, { sdp: answer.sdp, fileBytes: FILE_BYTES });
@@ -149,6 +163,8 @@ async function browserOffers(page) {
   console.log('browser offers, C answers:', JSON.stringify(result), JSON.stringify(end), `${Date.now() - t0} ms`);
   if (result.messages !== 1000 || result.bad !== 0) fail('messages did not come back intact');
   if (result.echoed !== FILE_BYTES || result.fileBad !== 0) fail('16 MiB transfer did not come back intact');
+  if (!result.channelClosed) fail('closing a channel from Chromium did not complete');
+  if (result.afterClose !== 1234) fail('the remaining channel stopped working after a close');
   if (end.state !== 'closed' || code !== 0) fail(`genosdb answer ended with ${end.state}, exit ${code}`);
 }
 
