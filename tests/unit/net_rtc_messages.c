@@ -206,3 +206,33 @@ TEST(rtc_close_many_channels) {
   CHECK(rtc_wait_ll(&mine.msgs, before + 1, 5000));
   rtc_pair_free(&pr);
 }
+
+/* The peer closes a channel while this side still has megabytes queued on it: the queued
+ * messages are dropped (the stream is reset), the channel reports on_close, and another
+ * channel of the same connection is not held up behind them. */
+TEST(rtc_remote_close_with_queued_data) {
+  rtc_pair pr = {0};
+  CHECK(rtc_pair_connect(&pr, false, NULL));
+  checker cx = {0}, cy = {0};
+  gdb_rtc_channel_callbacks cbx = {.on_open = check_open, .on_close = check_close, .data = &cx};
+  gdb_rtc_channel_callbacks cby = {.on_open = check_open, .on_close = check_close, .data = &cy};
+  gdb_rtc_channel *x, *y;
+  CHECK_OK(gdb_rtc_channel_open(pr.a.p, "x", NULL, &cbx, &x));
+  CHECK_OK(gdb_rtc_channel_open(pr.a.p, "y", NULL, &cby, &y));
+  CHECK(rtc_wait_int(&cx.opened, 1, 5000) && rtc_wait_int(&cy.opened, 1, 5000));
+  CHECK(rtc_wait_int(&pr.b.n_remote, 2, 5000));
+  gdb_rtc_channel *bx =
+      strcmp(gdb_rtc_channel_label(pr.b.remote[0]), "x") ? pr.b.remote[1] : pr.b.remote[0];
+  uint8_t *buf = calloc(1, 65536);
+  for (int i = 0; i < 256; i++) CHECK_OK(gdb_rtc_channel_send(x, buf, 65536, true));
+  free(buf);
+  gdb_rtc_channel_close(bx);
+  CHECK(rtc_wait_int(&cx.closed, 1, 10000));
+  CHECK(rtc_wait_int(&pr.b.closed, 1, 10000));
+  CHECK(gdb_rtc_channel_is_open(y));
+  long long before = atomic_load(&pr.b.msgs);
+  CHECK_OK(gdb_rtc_channel_send(y, "after", 5, false));
+  CHECK(rtc_wait_ll(&pr.b.msgs, before + 1, 5000));
+  CHECK_INT(atomic_load(&cy.closed), 0);
+  rtc_pair_free(&pr);
+}
