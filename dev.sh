@@ -16,7 +16,8 @@ cd "$(dirname "$0")"
 PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev
   libsqlite3-dev libmsgpack-dev libjansson-dev libssl-dev libsecp256k1-dev libpcre2-dev
   zlib1g-dev libglib2.0-dev libnice-dev libusrsctp-dev libwebsockets-dev libwebsockets-evlib-glib libedit-dev
-  sqlite3 python3)
+  sqlite3 python3
+  chromium nodejs coturn iproute2 util-linux)
 JOBS=${JOBS:-$(nproc)}
 
 install_missing() {
@@ -41,7 +42,14 @@ build() { # build DIR [cmake args...]
   cmake --build "$dir" -j "$JOBS"
 }
 
+interop_deps() { # the npm packages of tests/interop, once, before tests run in parallel
+  if [ ! -d tests/interop/node_modules ] || [ tests/interop/package-lock.json -nt tests/interop/node_modules/.package-lock.json ]; then
+    (cd tests/interop && npm ci --no-audit --no-fund --loglevel=error) >&2
+  fi
+}
+
 run_tests() { # run_tests DIR
+  interop_deps
   ctest --test-dir "$1" --output-on-failure -j "$JOBS"
 }
 

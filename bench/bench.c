@@ -32,6 +32,7 @@ static const struct {
 } SUITES[] = {
     {"core", bench_core},
     {"relay", bench_relay},
+    {"rtc", bench_rtc},
 };
 
 int cmd_bench(const cli_global *g, int argc, char **argv) {

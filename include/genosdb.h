@@ -268,6 +268,157 @@ gdb_hlc gdb_last_seen(gdb_t *db);
 
 /* ══════════════════ WebRTC data channels (rtc) ══════════════════ */
 /* (section owned by src/net/rtc) */
+/*
+ * Peer connections carrying data channels, interoperable with browsers (ICE by libnice, DTLS 1.2
+ * by OpenSSL, SCTP by usrsctp, channel setup by DCEP, RFC 8832). The layer knows nothing of
+ * the database. docs/rtc.md describes it in full.
+ *
+ * Threads: all network work runs on the process-wide network thread. Every function below may
+ * be called from any thread; each callback arrives on the network thread, one at a time, and
+ * must not block. gdb_rtc_peer_free() is the one call a callback must not make.
+ */
+typedef struct gdb_rtc_peer gdb_rtc_peer;
+typedef struct gdb_rtc_channel gdb_rtc_channel;
+
+typedef enum gdb_rtc_state {
+  GDB_RTC_NEW = 0,          /* created, no remote description yet */
+  GDB_RTC_CONNECTING = 1,   /* ICE checks, DTLS handshake, SCTP association under way */
+  GDB_RTC_CONNECTED = 2,    /* SCTP association up: channels can carry messages */
+  GDB_RTC_DISCONNECTED = 3, /* nothing heard from the peer for half the consent timeout */
+  GDB_RTC_FAILED = 4,       /* ICE failed, DTLS failed (fingerprint), consent lost: final */
+  GDB_RTC_CLOSED = 5,       /* closed by either side: final */
+} gdb_rtc_state;
+/* "new", "connecting", ... Static storage. */
+const char *gdb_rtc_state_name(gdb_rtc_state s);
+
+/* One STUN or TURN server, as RTCIceServer in the browser API: urls holds one or more URLs
+ * separated by spaces ("stun:HOST[:PORT]", "turn:HOST[:PORT][?transport=udp|tcp]",
+ * "turns:HOST[:PORT]"); username and credential are for TURN. */
+typedef struct gdb_rtc_ice_server {
+  const char *urls;
+  const char *username;
+  const char *credential;
+} gdb_rtc_ice_server;
+
+typedef struct gdb_rtc_peer_callbacks {
+  /* A local ICE candidate ("candidate:…" as in RTCIceCandidate.candidate) to trickle to the
+   * remote side with its mid; candidate NULL once gathering is complete. */
+  void (*on_candidate)(gdb_rtc_peer *p, const char *candidate, const char *mid, void *data);
+  /* The connection state changed. */
+  void (*on_state)(gdb_rtc_peer *p, gdb_rtc_state state, void *data);
+  /* The remote side opened a channel. Set its callbacks (gdb_rtc_channel_set_callbacks) inside
+   * this callback so no message is missed. The channel belongs to the peer. */
+  void (*on_channel)(gdb_rtc_peer *p, gdb_rtc_channel *ch, void *data);
+  void *data;
+} gdb_rtc_peer_callbacks;
+
+typedef struct gdb_rtc_config {
+  const gdb_rtc_ice_server *ice_servers; /* STUN/TURN servers; none by default */
+  size_t ice_server_count;
+  bool relay_only;                       /* iceTransportPolicy "relay": TURN candidates only */
+  const char *const *bind_addresses;     /* gather host candidates on these addresses only */
+  size_t bind_address_count;             /* (0: every interface) */
+  uint16_t port_min, port_max;           /* local UDP port range; 0,0: any */
+  uint32_t max_message_size;  /* largest message accepted, advertised in the SDP; 262144 */
+  uint32_t consent_timeout_ms; /* silence from the peer this long fails the connection (half of
+                                  it reports DISCONNECTED); default 10000, minimum 1000 */
+  uint16_t mtu;               /* bytes of SCTP packet per DTLS record; default 1200 */
+  uint32_t close_linger_ms;   /* gdb_rtc_peer_free waits this long for queued data; 2000 */
+  gdb_rtc_peer_callbacks cb;
+} gdb_rtc_config;
+
+/* Fills *c with the defaults above. */
+void gdb_rtc_config_init(gdb_rtc_config *c);
+
+/* Creates a peer connection (its certificate and ICE agent) and starts the network thread if
+ * needed. The config is copied. *out: release with gdb_rtc_peer_free(). */
+int gdb_rtc_peer_new(const gdb_rtc_config *c, gdb_rtc_peer **out);
+/* Makes this side the offerer and returns the offer. Candidates gathered so far are included;
+ * the rest arrive through on_candidate (or wait for gathering and use
+ * gdb_rtc_peer_local_description). *sdp: caller frees with gdb_free(). */
+int gdb_rtc_peer_create_offer(gdb_rtc_peer *p, char **sdp);
+/* Returns the answer to the remote offer set before. *sdp: caller frees. */
+int gdb_rtc_peer_create_answer(gdb_rtc_peer *p, char **sdp);
+/* Sets the remote "offer" or "answer". Its candidates are added; a=end-of-candidates ends
+ * them. Malformed SDP, or SDP without a data channel section, fails with GDB_EINVAL. */
+int gdb_rtc_peer_set_remote_description(gdb_rtc_peer *p, const char *type, const char *sdp);
+/* Adds one trickled remote candidate ("candidate:…" or "a=candidate:…"); NULL or "" says the
+ * remote side has no more. mid may be NULL. */
+int gdb_rtc_peer_add_remote_candidate(gdb_rtc_peer *p, const char *candidate, const char *mid);
+/* The current local description (offer or answer) with every candidate gathered so far, and
+ * a=end-of-candidates once gathering is complete (non-trickle signaling). *sdp: caller frees. */
+int gdb_rtc_peer_local_description(gdb_rtc_peer *p, char **sdp);
+/* True once local candidate gathering is complete. */
+bool gdb_rtc_peer_gathering_done(gdb_rtc_peer *p);
+gdb_rtc_state gdb_rtc_peer_state(gdb_rtc_peer *p);
+
+typedef struct gdb_rtc_peer_info {
+  gdb_rtc_state state;
+  char local_candidate_type[8];  /* "host", "srflx", "prflx", "relay" or "" before selection */
+  char remote_candidate_type[8];
+  char local_address[64];        /* "IP:PORT" of the selected pair */
+  char remote_address[64];
+  bool dtls_client;              /* this side's DTLS role */
+  uint32_t remote_max_message_size;
+  uint64_t bytes_sent, bytes_received; /* UDP payload bytes through the selected pair */
+  char reason[200]; /* why the connection failed or was closed by the peer; "" otherwise */
+} gdb_rtc_peer_info;
+int gdb_rtc_peer_get_info(gdb_rtc_peer *p, gdb_rtc_peer_info *out);
+
+/* Closes the connection: every channel reports on_close, the state becomes CLOSED, and no
+ * callback of this peer runs after the call returns (unless made from a callback, where the
+ * remaining callbacks of the current event are dropped). Data already accepted by send keeps
+ * flowing for up to close_linger_ms before the SCTP association shuts down. */
+void gdb_rtc_peer_close(gdb_rtc_peer *p);
+/* Closes (if needed) and frees the peer and its channels, waiting up to close_linger_ms for
+ * queued data. Not from a callback (network thread). NULL is a no-op. */
+void gdb_rtc_peer_free(gdb_rtc_peer *p);
+
+typedef struct gdb_rtc_channel_options {
+  bool unordered;             /* default false: ordered */
+  int32_t max_retransmits;    /* partial reliability by retransmissions; -1: reliable */
+  int32_t max_packet_life_ms; /* partial reliability by lifetime; -1: reliable */
+  bool negotiated;            /* pre-agreed by both sides on stream `id`: no DCEP */
+  uint16_t id;
+  const char *protocol;       /* subprotocol name; default "" */
+  uint16_t priority;          /* DCEP priority; default 256 */
+} gdb_rtc_channel_options;
+void gdb_rtc_channel_options_init(gdb_rtc_channel_options *o);
+
+typedef struct gdb_rtc_channel_callbacks {
+  void (*on_open)(gdb_rtc_channel *ch, void *data);
+  /* One whole message; msg is valid during the call only. binary: sent as binary (PPID 53/57)
+   * rather than text (51/56). */
+  void (*on_message)(gdb_rtc_channel *ch, const uint8_t *msg, size_t len, bool binary,
+                     void *data);
+  /* The buffered amount fell to (or below) the low-water threshold. */
+  void (*on_buffered_low)(gdb_rtc_channel *ch, void *data);
+  void (*on_close)(gdb_rtc_channel *ch, void *data);
+  void *data;
+} gdb_rtc_channel_callbacks;
+
+/* Creates a channel. Before the connection is up it waits and opens once it is (stream id by
+ * DTLS role, even for the DTLS client); negotiated channels use opts->id on both sides. opts
+ * and cb may be NULL. *out belongs to the peer (valid until gdb_rtc_peer_free). */
+int gdb_rtc_channel_open(gdb_rtc_peer *p, const char *label, const gdb_rtc_channel_options *opts,
+                         const gdb_rtc_channel_callbacks *cb, gdb_rtc_channel **out);
+void gdb_rtc_channel_set_callbacks(gdb_rtc_channel *ch, const gdb_rtc_channel_callbacks *cb);
+/* Queues one message (copied). Fails with GDB_ESTATE when the channel is not open,
+ * GDB_ETOOBIG above the remote max-message-size. Messages queue without limit: watch
+ * gdb_rtc_channel_buffered_amount and the low-water callback. */
+int gdb_rtc_channel_send(gdb_rtc_channel *ch, const void *msg, size_t len, bool binary);
+/* Bytes accepted by send and not yet handed to SCTP. */
+size_t gdb_rtc_channel_buffered_amount(gdb_rtc_channel *ch);
+/* on_buffered_low fires when the buffered amount falls to this many bytes; default 0. */
+void gdb_rtc_channel_set_buffered_low_threshold(gdb_rtc_channel *ch, size_t bytes);
+/* Starts closing (stream reset); on_close follows on both sides. */
+void gdb_rtc_channel_close(gdb_rtc_channel *ch);
+bool gdb_rtc_channel_is_open(gdb_rtc_channel *ch);
+/* Stream id, or -1 while not yet assigned. */
+int gdb_rtc_channel_id(gdb_rtc_channel *ch);
+const char *gdb_rtc_channel_label(gdb_rtc_channel *ch);
+const char *gdb_rtc_channel_protocol(gdb_rtc_channel *ch);
+gdb_rtc_peer *gdb_rtc_channel_peer(gdb_rtc_channel *ch);
 
 /* ══════════════════ Nostr signaling (nostr) ══════════════════ */
 /* (section owned by src/net/nostr; protocol in docs/protocol/signaling.md, guide in docs/nostr.md)

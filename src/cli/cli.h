@@ -60,5 +60,6 @@ int cmd_shell(gdb_t *db, const cli_global *g, int argc, char **argv);
 int cmd_bench(const cli_global *g, int argc, char **argv);
 int cmd_relay(const cli_global *g, int argc, char **argv);
 int cmd_nostr(const cli_global *g, int argc, char **argv);
+int cmd_rtc(const cli_global *g, int argc, char **argv);
 
 #endif
