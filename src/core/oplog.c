@@ -306,6 +306,22 @@ static bool json_hlc(const json_t *t, gdb_hlc *out) {
   return true;
 }
 
+/* Canonical MessagePack of a JSON tree, in memory from alloc(ctx, n). */
+static int value_into(const json_t *j, const uint8_t **out, size_t *out_len, void *(*alloc)(void *, size_t),
+                      void *ctx) {
+  gdb_buf b = {0};
+  int rc = gdb_value_from_jansson(j, &b);
+  uint8_t *p = rc ? NULL : alloc(ctx, b.len);
+  if (!rc && !p) rc = gdb_fail(GDB_ENOMEM, "out of memory");
+  if (p) {
+    memcpy(p, b.data, b.len);
+    *out = p;
+    *out_len = b.len;
+  }
+  gdb_buf_free(&b);
+  return rc;
+}
+
 int gdb_op_from_jansson(const json_t *j, gdb_op *op, void *(*alloc)(void *, size_t), void *ctx) {
   memset(op, 0, sizeof *op);
   if (!json_is_object(j)) return gdb_fail(GDB_EINVAL, "an operation must be a JSON object");
@@ -332,23 +348,11 @@ int gdb_op_from_jansson(const json_t *j, gdb_op *op, void *(*alloc)(void *, size
   if (origin && !json_is_string(origin)) return gdb_fail(GDB_EINVAL, "\"origin\" must be a string");
   if (origin && !(op->origin = dup_str(origin, alloc, ctx))) return gdb_fail(GDB_ENOMEM, "out of memory");
 
-  gdb_buf b = {0};
   int rc = GDB_OK;
   const json_t *value = json_object_get(j, "value");
   if (op->type == GDB_OP_UPSERT) {
     if (!json_is_object(value)) return gdb_fail(GDB_EINVAL, "upsert operation needs an object \"value\"");
-    rc = gdb_value_from_jansson(value, &b);
-    if (!rc) {
-      uint8_t *v = alloc(ctx, b.len);
-      if (!v) rc = gdb_fail(GDB_ENOMEM, "out of memory");
-      else {
-        memcpy(v, b.data, b.len);
-        op->value = v;
-        op->value_len = b.len;
-      }
-    }
-    gdb_buf_free(&b);
-    if (rc) return rc;
+    if ((rc = value_into(value, &op->value, &op->value_len, alloc, ctx))) return rc;
   }
   /* Every other field travels as extra (signatures and the like). */
   json_t *extra = json_object();
@@ -360,19 +364,7 @@ int gdb_op_from_jansson(const json_t *j, gdb_op *op, void *(*alloc)(void *, size
       continue;
     json_object_set(extra, k, v);
   }
-  if (json_object_size(extra)) {
-    rc = gdb_value_from_jansson(extra, &b);
-    if (!rc) {
-      uint8_t *e = alloc(ctx, b.len);
-      if (!e) rc = gdb_fail(GDB_ENOMEM, "out of memory");
-      else {
-        memcpy(e, b.data, b.len);
-        op->extra = e;
-        op->extra_len = b.len;
-      }
-    }
-    gdb_buf_free(&b);
-  }
+  if (json_object_size(extra)) rc = value_into(extra, &op->extra, &op->extra_len, alloc, ctx);
   json_decref(extra);
   return rc;
 }

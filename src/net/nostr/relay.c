@@ -84,23 +84,27 @@ void gdb_nostr_relay_options_init(gdb_nostr_relay_options *o) {
 
 /* ── output ── */
 
-static void conn_frame(relay_conn *c, const uint8_t *p, size_t n) {
-  uint8_t h[10];
-  size_t hl;
+/* Writes the header of an unmasked final text frame of n payload bytes; returns its length. */
+static size_t frame_header(uint8_t h[10], size_t n) {
   h[0] = 0x81; /* FIN, text */
   if (n < 126) {
     h[1] = (uint8_t)n;
-    hl = 2;
-  } else if (n <= 0xffff) {
+    return 2;
+  }
+  if (n <= 0xffff) {
     h[1] = 126;
     h[2] = (uint8_t)(n >> 8);
     h[3] = (uint8_t)n;
-    hl = 4;
-  } else {
-    h[1] = 127;
-    for (int i = 0; i < 8; i++) h[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
-    hl = 10;
+    return 4;
   }
+  h[1] = 127;
+  for (int i = 0; i < 8; i++) h[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
+  return 10;
+}
+
+static void conn_frame(relay_conn *c, const uint8_t *p, size_t n) {
+  uint8_t h[10];
+  size_t hl = frame_header(h, n);
   gdb_buf_put(&c->out, h, hl);
   gdb_buf_put(&c->out, p, n);
 }
@@ -251,21 +255,7 @@ static void send_event(relay_conn *c, const relay_sub *s, const gdb_nostr_event 
   if (c->closing) return;
   size_t n = s->prefix.len + ev->json_len + 1;
   uint8_t h[10];
-  size_t hl;
-  h[0] = 0x81;
-  if (n < 126) {
-    h[1] = (uint8_t)n;
-    hl = 2;
-  } else if (n <= 0xffff) {
-    h[1] = 126;
-    h[2] = (uint8_t)(n >> 8);
-    h[3] = (uint8_t)n;
-    hl = 4;
-  } else {
-    h[1] = 127;
-    for (int i = 0; i < 8; i++) h[2 + i] = (uint8_t)((uint64_t)n >> (56 - 8 * i));
-    hl = 10;
-  }
+  size_t hl = frame_header(h, n);
   if (c->out.len + hl + n > c->out.cap && !gdb_buf_grow(&c->out, hl + n)) return;
   gdb_buf_put(&c->out, h, hl);
   gdb_buf_put(&c->out, s->prefix.data, s->prefix.len);
