@@ -51,6 +51,8 @@ int cmd_hash(const cli_global *g, int argc, char **argv);
 int cmd_stats(const cli_global *g, int argc, char **argv);
 int cmd_shell(const cli_global *g, int argc, char **argv);
 int cmd_bench(const cli_global *g, int argc, char **argv);
+int cmd_id(const cli_global *g, int argc, char **argv);
+int cmd_sm(const cli_global *g, int argc, char **argv);
 
 /* Runs one command line (used by main and by the shell). */
 int cli_dispatch(const cli_global *g, int argc, char **argv);

@@ -30,6 +30,11 @@ static const cli_command COMMANDS[] = {
     {"stats", cmd_stats, true, "stats                         print counters"},
     {"shell", cmd_shell, true, "shell                         interactive prompt for these verbs"},
     {"bench", cmd_bench, false, "bench core [--nodes N]        run a benchmark, print JSON"},
+    {"id", cmd_id, false, "id new [--words 12|24] [--out FILE] | id address KEY_OR_MNEMONIC|- |\n"
+                          "      id import (--key K|--id F) --out FILE   identities (docs/identity.md)"},
+    {"sm", cmd_sm, false, "sm canon | sign (--key K|--id F) | verify | envelope (--key K|--id F)\n"
+                          "      --kind KIND [--at MS] | envelope-verify [--now MS] [--max-age MS] |\n"
+                          "      seal|open (--key K|--id F)       JSON on stdin (docs/signing.md)"},
 };
 
 static void usage(FILE *f) {
