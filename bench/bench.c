@@ -31,6 +31,7 @@ static const struct {
   int (*fn)(int argc, char **argv);
 } SUITES[] = {
     {"core", bench_core},
+    {"sm", bench_sm},
 };
 
 int cmd_bench(const cli_global *g, int argc, char **argv) {

@@ -13,5 +13,6 @@ uint64_t bench_now_ns(void);
 uint64_t bench_rss_bytes(void);
 
 int bench_core(int argc, char **argv);
+int bench_sm(int argc, char **argv);
 
 #endif

@@ -33,17 +33,21 @@ void gdb_address_format(const uint8_t raw[20], char out[GDB_ADDRESS_BUFSZ]) {
   out[42] = 0;
 }
 
+bool gdb_address_is_checksummed(const char *s, size_t len) {
+  bool upper = false, lower = false;
+  for (size_t i = 2; i < len; i++) {
+    if (s[i] >= 'a' && s[i] <= 'f') lower = true;
+    if (s[i] >= 'A' && s[i] <= 'F') upper = true;
+  }
+  return upper && lower;
+}
+
 gdb_sm_reason gdb_address_check(const char *s, size_t len, uint8_t raw[20]) {
   uint8_t tmp[20];
   if (!raw) raw = tmp;
   if (len != 42 || s[0] != '0' || (s[1] != 'x' && s[1] != 'X') || !gdb_unhex(s + 2, 40, raw, 20))
     return GDB_SM_ADDRESS_FORMAT;
-  bool upper = false, lower = false;
-  for (int i = 2; i < 42; i++) {
-    if (s[i] >= 'a' && s[i] <= 'f') lower = true;
-    if (s[i] >= 'A' && s[i] <= 'F') upper = true;
-  }
-  if (upper && lower) {
+  if (gdb_address_is_checksummed(s, len)) {
     char want[GDB_ADDRESS_BUFSZ];
     gdb_address_format(raw, want);
     if (memcmp(want + 2, s + 2, 40)) return GDB_SM_ADDRESS_CHECKSUM;

@@ -114,20 +114,35 @@ static gdb_sm_reason field_str(json_t *obj, const char *key, const char **s, siz
 }
 
 /* The checks both forms share once the three fields are read: the claimed addresses, then
- * recovery over message. */
+ * recovery over message. On success the verdict's signer is written here: the claimed
+ * spelling when its EIP-55 checksum was just verified, which spares hashing it again. */
 static gdb_sm_reason verify_claims(const char *user, size_t ulen, const char *eth, size_t elen,
                                    const char *sig, size_t slen, const uint8_t *msg, size_t mlen,
-                                   uint8_t signer[20]) {
-  uint8_t ua[20], ea[20];
+                                   gdb_sm_verdict *v) {
+  uint8_t ua[20], ea[20], signer[20];
   gdb_sm_reason r = gdb_address_check(user, ulen, ua);
-  if (!r) r = gdb_address_check(eth, elen, ea);
   if (r) return r;
+  /* Usually the same text: check it once. */
+  if (ulen == elen && !memcmp(user, eth, ulen))
+    memcpy(ea, ua, 20);
+  else if ((r = gdb_address_check(eth, elen, ea)))
+    return r;
   if (memcmp(ua, ea, 20)) return GDB_SM_ADDRESS_MISMATCH;
   uint8_t h[32];
   gdb_personal_hash(msg, mlen, h);
   r = gdb_sig_recover(h, sig, slen, signer);
+  if (!r && memcmp(signer, ea, 20)) r = GDB_SM_SIGNER_MISMATCH;
   if (r) return r;
-  return memcmp(signer, ea, 20) ? GDB_SM_SIGNER_MISMATCH : GDB_SM_OK;
+  v->ok = true;
+  v->reason = GDB_SM_OK;
+  if (gdb_address_is_checksummed(eth, elen)) {
+    memcpy(v->signer, "0x", 2);
+    memcpy(v->signer + 2, eth + 2, 41); /* 40 digits and the NUL after them */
+    v->signer[42] = 0;
+  } else {
+    gdb_address_format(signer, v->signer);
+  }
+  return GDB_SM_OK;
 }
 
 int gdb_sm_verify_op_json(const char *json, size_t len, gdb_sm_verdict *v) {
@@ -143,7 +158,6 @@ int gdb_sm_verify_op_json(const char *json, size_t len, gdb_sm_verdict *v) {
     if (got[i] == GDB_SM_MISSING_FIELDS) r = GDB_SM_MISSING_FIELDS;
   for (int i = 0; i < 3 && !r; i++) r = got[i];
   int rc = GDB_OK;
-  uint8_t signer[20];
   if (!r) {
     /* The message deletes signature and originEthAddress from the tree: keep them alive. */
     json_t *keep_sig = json_incref(json_object_get(op, F_SIG));
@@ -151,14 +165,14 @@ int gdb_sm_verify_op_json(const char *json, size_t len, gdb_sm_verdict *v) {
     uint8_t stack[1024];
     gdb_buf msg = GDB_BUF_ON_STACK(stack);
     rc = json_message(op, &msg);
-    if (!rc) r = verify_claims(user, ulen, eth, elen, sig, slen, msg.data, msg.len, signer);
+    if (!rc) r = verify_claims(user, ulen, eth, elen, sig, slen, msg.data, msg.len, v);
     gdb_buf_free(&msg);
     json_decref(keep_sig);
     json_decref(keep_eth);
   }
   json_decref(op);
   if (rc) return rc;
-  gdb_verdict_set(v, r, signer);
+  if (r) gdb_verdict_set(v, r, NULL);
   return GDB_OK;
 }
 
@@ -441,18 +455,17 @@ int gdb_sm_verify_op(const gdb_op *op, gdb_sm_verdict *verdict) {
   for (int i = 0; i < 3 && !r; i++)
     if (v.claim_state[order[i]] == GDB_SM_MISSING_FIELDS) r = GDB_SM_MISSING_FIELDS;
   for (int i = 0; i < 3 && !r; i++) r = v.claim_state[order[i]];
-  uint8_t signer[20];
   if (!r) {
     uint8_t stack[1024];
     gdb_buf msg = GDB_BUF_ON_STACK(stack);
     rc = view_message(&v, op, v.claim[0], v.claim_len[0], &msg);
     if (!rc)
       r = verify_claims(v.claim[0], v.claim_len[0], v.claim[1], v.claim_len[1], v.claim[2],
-                        v.claim_len[2], msg.data, msg.len, signer);
+                        v.claim_len[2], msg.data, msg.len, verdict);
     gdb_buf_free(&msg);
   }
   view_free(&v);
-  gdb_verdict_set(verdict, rc ? GDB_SM_MISSING_FIELDS : r, signer);
+  if (rc || r) gdb_verdict_set(verdict, rc ? GDB_SM_MISSING_FIELDS : r, NULL);
   return rc;
 }
 

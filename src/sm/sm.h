@@ -39,6 +39,8 @@ gdb_sm_reason gdb_sig_recover(const uint8_t hash[32], const char *sig, size_t le
                               uint8_t addr[20]);
 /* Address checks of a claimed field: GDB_SM_OK, GDB_SM_ADDRESS_FORMAT or _CHECKSUM. */
 gdb_sm_reason gdb_address_check(const char *s, size_t len, uint8_t raw[20]);
+/* True when s (already accepted by gdb_address_check) is in mixed case, hence EIP-55 exactly. */
+bool gdb_address_is_checksummed(const char *s, size_t len);
 
 /* Fills a verdict: ok with signer addr, or refused with reason. */
 void gdb_verdict_set(gdb_sm_verdict *v, gdb_sm_reason reason, const uint8_t *addr);
