@@ -32,14 +32,15 @@ static char *corpus_json(size_t docs) {
   gdb_buf_putc(&b, '[');
   for (size_t i = 0; i < docs; i++) {
     if (i) gdb_buf_putc(&b, ',');
-    gdb_buf_printf(&b,
-                   "{\"title\":\"Document n°%zu — café\",\"body\":\"Lorem ipsum dolor sit amet, "
-                   "consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et "
-                   "dolore magna aliqua. Line\\nbreak and \\\"quotes\\\".\",\"tags\":[\"alpha\","
-                   "\"beta\",\"gamma\"],\"n\":%zu,\"price\":%zu.25,\"created\":%llu,\"nested\":"
-                   "{\"z\":1,\"a\":[1,2,3,{\"deep\":\"日本語テキスト😀\"}],\"ok\":true,\"none\":null},"
-                   "\"10\":\"index key\",\"owner\":\"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\"}",
-                   i, i, i % 1000, 1750000000000ull + i);
+    gdb_buf_printf(
+        &b,
+        "{\"title\":\"Document n°%zu — café\",\"body\":\"Lorem ipsum dolor sit amet, "
+        "consectetur adipiscing elit, sed do eiusmod tempor incididunt ut labore et "
+        "dolore magna aliqua. Line\\nbreak and \\\"quotes\\\".\",\"tags\":[\"alpha\","
+        "\"beta\",\"gamma\"],\"n\":%zu,\"price\":%zu.25,\"created\":%llu,\"nested\":"
+        "{\"z\":1,\"a\":[1,2,3,{\"deep\":\"日本語テキスト😀\"}],\"ok\":true,\"none\":null},"
+        "\"10\":\"index key\",\"owner\":\"0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266\"}",
+        i, i, i % 1000, 1750000000000ull + i);
   }
   gdb_buf_putc(&b, ']');
   gdb_buf_finish(&b);
@@ -98,7 +99,8 @@ int bench_sm(int argc, char **argv) {
   gdb_identity *id;
   uint8_t *value;
   size_t vlen;
-  if (gdb_id_from_private_key("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", &id) ||
+  if (gdb_id_from_private_key("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+                              &id) ||
       gdb_json_to_value(VALUE, strlen(VALUE), &value, &vlen))
     return cli_fail(GDB_EINVAL, "bench sm");
   gdb_op *op = calloc(n, sizeof *op);
@@ -107,7 +109,10 @@ int bench_sm(int argc, char **argv) {
   char **signed_json = calloc(n, sizeof *signed_json);
   if (!op || !extra || !verdicts || !signed_json) return cli_fail(GDB_ENOMEM, "bench sm");
   for (size_t i = 0; i < n; i++)
-    op[i] = (gdb_op){.type = GDB_OP_UPSERT, .id = "doc:1", .value = value, .value_len = vlen,
+    op[i] = (gdb_op){.type = GDB_OP_UPSERT,
+                     .id = "doc:1",
+                     .value = value,
+                     .value_len = vlen,
                      .timestamp = {1750000000000 + (int64_t)i, (int64_t)(i % 100)}};
 
   /* Structured operations: sign, verify, verify in a batch on every core. */
@@ -137,8 +142,10 @@ int bench_sm(int argc, char **argv) {
   char text[256];
   t0 = bench_now_ns();
   for (size_t i = 0; i < nj; i++) {
-    int tl = snprintf(text, sizeof text, "{\"type\":\"upsert\",\"id\":\"doc:1\",\"value\":%s,"
-                      "\"timestamp\":{\"physical\":%zu,\"logical\":7}}", VALUE, 1750000000000u + i);
+    int tl = snprintf(text, sizeof text,
+                      "{\"type\":\"upsert\",\"id\":\"doc:1\",\"value\":%s,"
+                      "\"timestamp\":{\"physical\":%zu,\"logical\":7}}",
+                      VALUE, 1750000000000u + i);
     if (gdb_sm_sign_op_json(id, text, (size_t)tl, &signed_json[i], NULL))
       return cli_fail(GDB_ECRYPTO, "bench sm");
   }
@@ -192,9 +199,8 @@ int bench_sm(int argc, char **argv) {
          "\"secp256k1_recover_ops_s\":%.0f,\"canon_mb_s\":%.1f,\"canon_numbers_mb_s\":%.1f,"
          "\"canon_parse_mb_s\":%.1f,\"keccak_mb_s\":%.1f,\"canon_corpus_bytes\":%zu,"
          "\"rejected\":%zu}\n",
-         n, sign_s, verify_s, batch_s, cores, sign_json_s, verify_json_s, raw_sign_s,
-         raw_recover_s, canon_mb_s, canon_numbers_mb_s, canon_parse_mb_s, keccak_mb_s,
-         strlen(docs), bad);
+         n, sign_s, verify_s, batch_s, cores, sign_json_s, verify_json_s, raw_sign_s, raw_recover_s,
+         canon_mb_s, canon_numbers_mb_s, canon_parse_mb_s, keccak_mb_s, strlen(docs), bad);
   for (size_t i = 0; i < n; i++) free(extra[i]);
   for (size_t i = 0; i < nj; i++) free(signed_json[i]);
   free(extra);

@@ -43,8 +43,8 @@ static int parse_opts(int argc, char **argv, int from, sm_opts *o, const char **
   if (pos) *pos = NULL;
   for (int i = from; i < argc; i++) {
     const char *a = argv[i], *eq = strchr(a, '=');
-    static const char *const WITH_VALUE[] = {"--key", "--id", "--kind", "--at", "--now",
-                                             "--max-age", "--words", "--out"};
+    static const char *const WITH_VALUE[] = {"--key", "--id",      "--kind",  "--at",
+                                             "--now", "--max-age", "--words", "--out"};
     const char *name = a, *val = NULL;
     char nbuf[32];
     if (a[0] == '-' && a[1] == '-' && eq && (size_t)(eq - a) < sizeof nbuf) {
@@ -68,20 +68,28 @@ static int parse_opts(int argc, char **argv, int from, sm_opts *o, const char **
       val = argv[++i];
     }
     bool ok = true;
-    if (!strcmp(name, "--key")) o->key = val;
-    else if (!strcmp(name, "--id")) o->id_file = val;
-    else if (!strcmp(name, "--kind")) o->kind = val;
-    else if (!strcmp(name, "--out")) o->out = val;
-    else if (!strcmp(name, "--at")) ok = o->has_at = parse_i64(val, &o->at);
-    else if (!strcmp(name, "--now")) ok = o->has_now = parse_i64(val, &o->now);
-    else if (!strcmp(name, "--max-age")) ok = parse_i64(val, &o->max_age) && o->max_age >= 0;
+    if (!strcmp(name, "--key"))
+      o->key = val;
+    else if (!strcmp(name, "--id"))
+      o->id_file = val;
+    else if (!strcmp(name, "--kind"))
+      o->kind = val;
+    else if (!strcmp(name, "--out"))
+      o->out = val;
+    else if (!strcmp(name, "--at"))
+      ok = o->has_at = parse_i64(val, &o->at);
+    else if (!strcmp(name, "--now"))
+      ok = o->has_now = parse_i64(val, &o->now);
+    else if (!strcmp(name, "--max-age"))
+      ok = parse_i64(val, &o->max_age) && o->max_age >= 0;
     else if (!strcmp(name, "--words")) {
       int64_t w = 0;
       ok = parse_i64(val, &w) && (w == 12 || w == 24);
       o->words = (int)w;
       if (!ok) return cli_usage("%s: --words must be 12 or 24", argv[0]);
     }
-    if (!ok) return cli_usage("%s: %s needs a number of milliseconds, not \"%s\"", argv[0], name, val);
+    if (!ok)
+      return cli_usage("%s: %s needs a number of milliseconds, not \"%s\"", argv[0], name, val);
   }
   return CLI_OK;
 }
@@ -311,8 +319,9 @@ static void print_verdict(const gdb_sm_verdict *v, bool signer_null) {
   if (v->ok)
     printf("{\"ok\":true,\"signer\":\"%s\"}\n", v->signer);
   else
-    printf("{\"detail\":\"%s\",\"ok\":false,\"reason\":\"%s\"%s}\n", gdb_sm_reason_detail(v->reason),
-           gdb_sm_reason_name(v->reason), signer_null ? ",\"signer\":null" : "");
+    printf("{\"detail\":\"%s\",\"ok\":false,\"reason\":\"%s\"%s}\n",
+           gdb_sm_reason_detail(v->reason), gdb_sm_reason_name(v->reason),
+           signer_null ? ",\"signer\":null" : "");
   fflush(stdout);
 }
 
@@ -370,9 +379,12 @@ int cmd_sm(const cli_global *g, int argc, char **argv) {
     value_fn fn;
     bool needs_key;
   } SUB[] = {
-      {"canon", do_canon, false},          {"sign", do_sign, true},
-      {"verify", do_verify, false},        {"envelope", do_envelope, true},
-      {"envelope-verify", do_envelope_verify, false}, {"seal", do_seal, true},
+      {"canon", do_canon, false},
+      {"sign", do_sign, true},
+      {"verify", do_verify, false},
+      {"envelope", do_envelope, true},
+      {"envelope-verify", do_envelope_verify, false},
+      {"seal", do_seal, true},
       {"open", do_open, true},
   };
   if (argc < 2)
@@ -393,5 +405,6 @@ int cmd_sm(const cli_global *g, int argc, char **argv) {
     return code;
   }
   return cli_usage("sm: unknown subcommand \"%s\" (canon, sign, verify, envelope, envelope-verify, "
-                   "seal, open)", argv[1]);
+                   "seal, open)",
+                   argv[1]);
 }

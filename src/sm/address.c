@@ -9,7 +9,6 @@
 #include "core/error.h"
 #include "sm/keccak.h"
 
-
 void gdb_pubkey_address(const secp256k1_pubkey *pub, uint8_t addr[20]) {
   uint8_t ser[65], h[32];
   size_t n = sizeof ser;

@@ -50,8 +50,10 @@ static int hd_child(const hd_node *parent, uint32_t i, hd_node *child) {
     memcpy(child->chain, I + 32, 32);
     /* child = parse256(IL) + k mod n; fails when IL >= n or the sum is 0 (chance ~2^-127). */
     if (!secp256k1_ec_seckey_tweak_add(ctx, child->key, I))
-      rc = gdb_fail(GDB_ECRYPTO, "BIP-32: index %u%s derives an invalid key (a 2^-127 event); "
-                                 "use the next index", i & ~HARDENED, i & HARDENED ? "'" : "");
+      rc = gdb_fail(GDB_ECRYPTO,
+                    "BIP-32: index %u%s derives an invalid key (a 2^-127 event); "
+                    "use the next index",
+                    i & ~HARDENED, i & HARDENED ? "'" : "");
   }
   OPENSSL_cleanse(data, sizeof data);
   OPENSSL_cleanse(I, sizeof I);
@@ -79,11 +81,11 @@ static int path_parse(const char *path, uint32_t *idx, int max) {
       v |= HARDENED;
       p++;
     }
-    if (n == max) return gdb_fail(GDB_EINVAL, "derivation path \"%s\" is deeper than %d", path, max);
+    if (n == max)
+      return gdb_fail(GDB_EINVAL, "derivation path \"%s\" is deeper than %d", path, max);
     idx[n++] = (uint32_t)v;
   }
-  if (*p)
-    return gdb_fail(GDB_EINVAL, "derivation path \"%s\": unexpected \"%s\"", path, p);
+  if (*p) return gdb_fail(GDB_EINVAL, "derivation path \"%s\": unexpected \"%s\"", path, p);
   return n;
 }
 

@@ -19,8 +19,7 @@ static void ctx_create(void) {
   ctx = secp256k1_context_create(SECP256K1_CONTEXT_NONE);
   /* Blinding for side-channel resistance of signing; signatures are the same without it. */
   uint8_t seed[32];
-  if (ctx && RAND_bytes(seed, sizeof seed) == 1 && !secp256k1_context_randomize(ctx, seed))
-    abort();
+  if (ctx && RAND_bytes(seed, sizeof seed) == 1 && !secp256k1_context_randomize(ctx, seed)) abort();
   OPENSSL_cleanse(seed, sizeof seed);
 }
 
@@ -71,7 +70,8 @@ int gdb_id_from_private_key(const char *hex, gdb_identity **out) {
   uint8_t key[32];
   if (!gdb_unhex(p, 64, key, 32)) {
     size_t bad = strspn(p, "0123456789abcdefABCDEF");
-    return gdb_fail(GDB_EINVAL, "private key has a character that is not a hex digit (position %zu)",
+    return gdb_fail(GDB_EINVAL,
+                    "private key has a character that is not a hex digit (position %zu)",
                     (size_t)(p - hex) + bad + 1);
   }
   int rc = gdb_id_from_key_bytes(key, out);

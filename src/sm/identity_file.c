@@ -34,8 +34,9 @@
 static int kdf_check(const gdb_id_kdf *k) {
   if (k->log2_n < 10 || k->log2_n > 30 || k->r < 1 || k->r > 64 || k->p < 1 || k->p > 16 ||
       128ull * k->r * (1ull << k->log2_n) > MAX_KDF_MEM)
-    return gdb_fail(GDB_EINVAL, "scrypt parameters log2(N)=%u r=%u p=%u out of range (log2(N) "
-                                "10..30, r 1..64, p 1..16, at most 1 GiB of memory)",
+    return gdb_fail(GDB_EINVAL,
+                    "scrypt parameters log2(N)=%u r=%u p=%u out of range (log2(N) "
+                    "10..30, r 1..64, p 1..16, at most 1 GiB of memory)",
                     k->log2_n, k->r, k->p);
   return GDB_OK;
 }
@@ -71,10 +72,10 @@ static int canon(json_t *j, gdb_buf *out) {
 
 /* The bytes GCM authenticates besides the key: everything that describes it. */
 static int file_aad(json_t *doc, gdb_buf *out) {
-  json_t *a = json_pack("{s:O,s:O,s:O,s:O,s:O}", "address", json_object_get(doc, "address"),
-                        "cipher", json_object_get(doc, "cipher"), "format",
-                        json_object_get(doc, "format"), "kdf", json_object_get(doc, "kdf"),
-                        "version", json_object_get(doc, "version"));
+  json_t *a =
+      json_pack("{s:O,s:O,s:O,s:O,s:O}", "address", json_object_get(doc, "address"), "cipher",
+                json_object_get(doc, "cipher"), "format", json_object_get(doc, "format"), "kdf",
+                json_object_get(doc, "kdf"), "version", json_object_get(doc, "version"));
   if (!a) return gdb_fail(GDB_ECORRUPT, "identity file lacks a required field");
   int rc = canon(a, out);
   json_decref(a);
@@ -126,8 +127,9 @@ static int write_new_file(const char *path, const char *data, size_t len) {
     rc = gdb_fail(GDB_EIO, "cannot write %s: %s", tmp, strerror(errno));
   if (close(fd) && !rc) rc = gdb_fail(GDB_EIO, "cannot write %s: %s", tmp, strerror(errno));
   if (!rc && link(tmp, path)) {
-    rc = errno == EEXIST ? gdb_fail(GDB_EINVAL, "%s already exists; an identity file is never "
-                                                "replaced (remove it first or choose another path)",
+    rc = errno == EEXIST ? gdb_fail(GDB_EINVAL,
+                                    "%s already exists; an identity file is never "
+                                    "replaced (remove it first or choose another path)",
                                     path)
                          : gdb_fail(GDB_EIO, "cannot create %s: %s", path, strerror(errno));
   }
@@ -146,11 +148,11 @@ int gdb_id_save(const gdb_identity *id, const char *path, const char *passphrase
   uint8_t salt[32], nonce[12], key[32], ct[32], tag[16];
   if (RAND_bytes(salt, sizeof salt) != 1 || RAND_bytes(nonce, sizeof nonce) != 1)
     return gdb_fail(GDB_ECRYPTO, "the system random generator failed (OpenSSL RAND_bytes)");
-  json_t *doc = json_pack("{s:s,s:i,s:s,s:{s:s,s:i,s:i,s:i,s:o},s:{s:s,s:o}}", "format", FORMAT,
-                          "version", VERSION, "address", id->address, "kdf", "name", "scrypt",
-                          "log2n", (int)k.log2_n, "r", (int)k.r, "p", (int)k.p, "salt",
-                          hex_json(salt, 32), "cipher", "name", "aes-256-gcm", "nonce",
-                          hex_json(nonce, 12));
+  json_t *doc =
+      json_pack("{s:s,s:i,s:s,s:{s:s,s:i,s:i,s:i,s:o},s:{s:s,s:o}}", "format", FORMAT, "version",
+                VERSION, "address", id->address, "kdf", "name", "scrypt", "log2n", (int)k.log2_n,
+                "r", (int)k.r, "p", (int)k.p, "salt", hex_json(salt, 32), "cipher", "name",
+                "aes-256-gcm", "nonce", hex_json(nonce, 12));
   gdb_buf aad = {0}, text = {0};
   char sum[65];
   if (!doc) return gdb_fail(GDB_ENOMEM, "out of memory");
@@ -232,25 +234,29 @@ int gdb_id_load(const char *path, const char *passphrase, gdb_identity **out) {
   doc = json_loadb(text, len, JSON_REJECT_DUPLICATES, &err);
   if (!doc) {
     rc = len == 0 || json_error_code(&err) == json_error_premature_end_of_input
-             ? gdb_fail(GDB_ECORRUPT, "identity file %s is truncated (it ends after %zu bytes); "
-                                      "restore it from a backup or from the recovery phrase",
+             ? gdb_fail(GDB_ECORRUPT,
+                        "identity file %s is truncated (it ends after %zu bytes); "
+                        "restore it from a backup or from the recovery phrase",
                         path, len)
-             : gdb_fail(GDB_ECORRUPT, "identity file %s is damaged: not valid JSON at byte %d "
-                                      "(%s); restore it from a backup", path, err.position,
-                        err.text);
+             : gdb_fail(GDB_ECORRUPT,
+                        "identity file %s is damaged: not valid JSON at byte %d "
+                        "(%s); restore it from a backup",
+                        path, err.position, err.text);
     goto done;
   }
   json_t *format = json_object_get(doc, "format");
-  if (!json_is_object(doc) || !json_is_string(format) || strcmp(json_string_value(format), FORMAT)) {
+  if (!json_is_object(doc) || !json_is_string(format) ||
+      strcmp(json_string_value(format), FORMAT)) {
     rc = gdb_fail(GDB_EINVAL, "%s is not a genosdb identity file", path);
     goto done;
   }
   json_t *version = json_object_get(doc, "version");
   if (!json_is_integer(version) || json_integer_value(version) != VERSION) {
     rc = json_is_integer(version) && json_integer_value(version) > VERSION
-             ? gdb_fail(GDB_EVERSION, "identity file %s has format version %lld; this build reads "
-                                      "version %d (upgrade genosdb)", path,
-                        (long long)json_integer_value(version), VERSION)
+             ? gdb_fail(GDB_EVERSION,
+                        "identity file %s has format version %lld; this build reads "
+                        "version %d (upgrade genosdb)",
+                        path, (long long)json_integer_value(version), VERSION)
              : gdb_fail(GDB_ECORRUPT, "identity file %s has no valid version: it was modified",
                         path);
     goto done;
@@ -263,8 +269,10 @@ int gdb_id_load(const char *path, const char *passphrase, gdb_identity **out) {
     goto done;
   }
   if (!json_is_string(stored) || strcmp(json_string_value(stored), sum)) {
-    rc = gdb_fail(GDB_ECORRUPT, "identity file %s was modified since it was written (its checksum "
-                                "does not match); restore it from a backup", path);
+    rc = gdb_fail(GDB_ECORRUPT,
+                  "identity file %s was modified since it was written (its checksum "
+                  "does not match); restore it from a backup",
+                  path);
     goto done;
   }
   /* The checksum holds, so these fields are as written; still, check them before use. */
@@ -304,8 +312,10 @@ int gdb_id_load(const char *path, const char *passphrase, gdb_identity **out) {
   if (!rc && memcmp((*out)->addr, claimed, 20)) {
     gdb_id_free(*out);
     *out = NULL;
-    rc = gdb_fail(GDB_ECORRUPT, "identity file %s holds a key whose address is not the one it "
-                                "names", path);
+    rc = gdb_fail(GDB_ECORRUPT,
+                  "identity file %s holds a key whose address is not the one it "
+                  "names",
+                  path);
   }
 done:
   OPENSSL_cleanse(key, sizeof key);

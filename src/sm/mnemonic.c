@@ -59,8 +59,10 @@ static int phrase_parse(const char *m, int idx[MAX_WORDS], gdb_buf *norm) {
     while (*p && !is_space(*p)) p++;
     size_t len = (size_t)(p - start);
     if (n == MAX_WORDS)
-      return gdb_fail(GDB_EINVAL, "recovery phrase has more than %d words; BIP-39 phrases have "
-                                  "12, 15, 18, 21 or 24", MAX_WORDS);
+      return gdb_fail(GDB_EINVAL,
+                      "recovery phrase has more than %d words; BIP-39 phrases have "
+                      "12, 15, 18, 21 or 24",
+                      MAX_WORDS);
     char word[16];
     bool ok = len < sizeof word;
     for (size_t i = 0; ok && i < len; i++) {
@@ -88,8 +90,10 @@ static int phrase_parse(const char *m, int idx[MAX_WORDS], gdb_buf *norm) {
   }
   if (n == 0) return gdb_fail(GDB_EINVAL, "recovery phrase is empty");
   if (n % 3 || n < 12)
-    return gdb_fail(GDB_EINVAL, "recovery phrase has %d words; BIP-39 phrases have 12, 15, 18, "
-                                "21 or 24", n);
+    return gdb_fail(GDB_EINVAL,
+                    "recovery phrase has %d words; BIP-39 phrases have 12, 15, 18, "
+                    "21 or 24",
+                    n);
   return n;
 }
 

@@ -52,7 +52,10 @@ void gdb_verdict_set(gdb_sm_verdict *v, gdb_sm_reason reason, const uint8_t *add
 
 void gdb_personal_hash(const void *msg, size_t len, uint8_t out[32]) {
   char prefix[64];
-  int n = snprintf(prefix, sizeof prefix, "\x19" "Ethereum Signed Message:\n%zu", len);
+  int n = snprintf(prefix, sizeof prefix,
+                   "\x19"
+                   "Ethereum Signed Message:\n%zu",
+                   len);
   gdb_keccak k;
   gdb_keccak_init(&k, GDB_KECCAK_PAD_KECCAK);
   gdb_keccak_update(&k, prefix, (size_t)n);

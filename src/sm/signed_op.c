@@ -268,11 +268,13 @@ static int view_build(const gdb_op *op, op_view *v) {
   v->cap = STACK_FIELDS;
   for (int i = 0; i < 3; i++) v->claim_state[i] = GDB_SM_MISSING_FIELDS;
   const char *type = op_type_name(op->type);
-  if (!type) return gdb_fail(GDB_EINVAL, "operation type %d is not upsert, remove or link", (int)op->type);
+  if (!type)
+    return gdb_fail(GDB_EINVAL, "operation type %d is not upsert, remove or link", (int)op->type);
   if (!op->id) return gdb_fail(GDB_EINVAL, "%s operation without an id", type);
   if (op->type == GDB_OP_LINK && !op->target)
     return gdb_fail(GDB_EINVAL, "link operation without a target");
-  if (!gdb_utf8_valid(op->id, strlen(op->id)) || (op->target && !gdb_utf8_valid(op->target, strlen(op->target))))
+  if (!gdb_utf8_valid(op->id, strlen(op->id)) ||
+      (op->target && !gdb_utf8_valid(op->target, strlen(op->target))))
     return gdb_fail(GDB_EINVAL, "operation id is not valid UTF-8");
   view_add(v, "type", F_TEXT, type, strlen(type));
   if (op->type == GDB_OP_LINK) {
@@ -321,8 +323,10 @@ static int view_build(const gdb_op *op, op_view *v) {
       continue;
     }
     if (reserved_key(k.v.s.p, k.v.s.len))
-      return gdb_fail(GDB_EINVAL, "operation extra field \"%.*s\" would replace a field of the "
-                                  "operation itself", (int)k.v.s.len, k.v.s.p);
+      return gdb_fail(GDB_EINVAL,
+                      "operation extra field \"%.*s\" would replace a field of the "
+                      "operation itself",
+                      (int)k.v.s.len, k.v.s.p);
     v->f[v->n++] = (op_field){k.v.s.p, k.v.s.len, F_VALUE, vstart, (size_t)(c.p - vstart), true};
   }
   return GDB_OK;
@@ -412,8 +416,8 @@ int gdb_sm_sign_op(const gdb_identity *id, const gdb_op *op, uint8_t **extra, si
     if (v.f[i].extra) f[n++] = v.f[i];
   f[n++] = (op_field){F_USER, strlen(F_USER), F_TEXT, (const uint8_t *)id->address, 42, true};
   f[n++] = (op_field){F_ETH, strlen(F_ETH), F_TEXT, (const uint8_t *)id->address, 42, true};
-  f[n++] = (op_field){F_SIG, strlen(F_SIG), F_TEXT, (const uint8_t *)sig, GDB_SIGNATURE_BUFSZ - 1,
-                      true};
+  f[n++] =
+      (op_field){F_SIG, strlen(F_SIG), F_TEXT, (const uint8_t *)sig, GDB_SIGNATURE_BUFSZ - 1, true};
   qsort(f, (size_t)n, sizeof f[0], field_cmp);
   msgpack_packer pk;
   msgpack_packer_init(&pk, &res, mp_buf_write);
@@ -505,7 +509,8 @@ int gdb_sm_verify_ops(const gdb_op *ops, size_t n, gdb_sm_verdict *verdicts, int
     at += share;
   }
   /* Thread 0's share runs on the caller; a thread that cannot start runs here too. */
-  for (int t = 1; t < threads; t++) started[t] = !pthread_create(&tid[t], NULL, verify_run, &jobs[t]);
+  for (int t = 1; t < threads; t++)
+    started[t] = !pthread_create(&tid[t], NULL, verify_run, &jobs[t]);
   verify_run(&jobs[0]);
   int rc = jobs[0].rc;
   for (int t = 1; t < threads; t++) {

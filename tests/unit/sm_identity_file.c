@@ -126,7 +126,8 @@ TEST(sm_idfile_tampered) {
   CHECK_OK(save_fixture(p));
   size_t len;
   char *text = slurp(p, &len);
-  const char *fields[] = {"\"ciphertext\":\"", "\"tag\":\"", "\"nonce\":\"", "\"salt\":\"", "\"checksum\":\""};
+  const char *fields[] = {"\"ciphertext\":\"", "\"tag\":\"", "\"nonce\":\"", "\"salt\":\"",
+                          "\"checksum\":\""};
   for (size_t f = 0; f < 5; f++) {
     char *copy = strdup(text);
     char *at = strstr(copy, fields[f]) + strlen(fields[f]) + 3;

@@ -22,10 +22,12 @@ static const char *keccak_hex(const void *p, size_t n) {
 TEST(keccak_spec_vectors) {
   /* spec/SIGNING.md */
   CHECK_STR(keccak_hex("", 0), "c5d2460186f7233c927e7db2dcc703c0e500b653ca82273b7bfad8045d85a470");
-  CHECK_STR(keccak_hex("abc", 3), "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45");
+  CHECK_STR(keccak_hex("abc", 3),
+            "4e03657aea45a94fc7d47ba826c8d667c0d1e6e33a64a036ec44f58fa12d6c45");
   char a200[200];
   memset(a200, 'a', sizeof a200);
-  CHECK_STR(keccak_hex(a200, 200), "96ea54061def936c4be90b518992fdc6f12f535068a256229aca54267b4d084d");
+  CHECK_STR(keccak_hex(a200, 200),
+            "96ea54061def936c4be90b518992fdc6f12f535068a256229aca54267b4d084d");
 }
 
 TEST(keccak_published_vectors) {
@@ -33,7 +35,8 @@ TEST(keccak_published_vectors) {
   const char *fox = "The quick brown fox jumps over the lazy dog";
   CHECK_STR(keccak_hex(fox, strlen(fox)),
             "4d741b6f1eb29cb2a9b9911c82f56fa8d73b04959d3d9d222895df6c0b28aa15");
-  CHECK_STR(keccak_hex("hello", 5), "1c8aff950685c2ed4bc3174f3472287b56d9517b9c948127319a09a7a36deac8");
+  CHECK_STR(keccak_hex("hello", 5),
+            "1c8aff950685c2ed4bc3174f3472287b56d9517b9c948127319a09a7a36deac8");
   /* The ERC-20 transfer selector is the first 4 bytes of this digest: a9059cbb. */
   const char *sel = "transfer(address,uint256)";
   CHECK_STR(keccak_hex(sel, strlen(sel)),

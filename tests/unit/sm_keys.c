@@ -39,8 +39,10 @@ TEST(sm_identity_vectors) {
 
 TEST(sm_private_key_round_trip_and_forms) {
   gdb_identity *a, *b, *c;
-  CHECK_OK(gdb_id_from_private_key("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", &a));
-  CHECK_OK(gdb_id_from_private_key("AC0974BEC39A17E36BA4A6B4D238FF944BACB478CBED5EFCAE784D7BF4F2FF80", &b));
+  CHECK_OK(gdb_id_from_private_key(
+      "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", &a));
+  CHECK_OK(gdb_id_from_private_key(
+      "AC0974BEC39A17E36BA4A6B4D238FF944BACB478CBED5EFCAE784D7BF4F2FF80", &b));
   CHECK_STR(gdb_id_address(a), gdb_id_address(b));
   char hex[GDB_PRIVKEY_BUFSZ];
   gdb_id_private_key(a, hex);
@@ -71,15 +73,21 @@ static void expect_key_error(const char *key, const char *fragment) {
 
 TEST(sm_private_key_rejects_bad_input) {
   expect_key_error("0x1234", "64 hex digits (got 4");
-  expect_key_error("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff8000", "got 66");
-  expect_key_error("0xzc0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", "not a hex digit (position 3)");
-  expect_key_error("0x0000000000000000000000000000000000000000000000000000000000000000", "zero or not below");
+  expect_key_error("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff8000",
+                   "got 66");
+  expect_key_error("0xzc0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80",
+                   "not a hex digit (position 3)");
+  expect_key_error("0x0000000000000000000000000000000000000000000000000000000000000000",
+                   "zero or not below");
   /* The group order n itself and above. */
-  expect_key_error("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141", "zero or not below");
-  expect_key_error("0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff", "zero or not below");
+  expect_key_error("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364141",
+                   "zero or not below");
+  expect_key_error("0xffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffff",
+                   "zero or not below");
   gdb_identity *id;
   /* n - 1 is the largest valid key. */
-  CHECK_OK(gdb_id_from_private_key("0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140", &id));
+  CHECK_OK(gdb_id_from_private_key(
+      "0xfffffffffffffffffffffffffffffffebaaedce6af48a03bbfd25e8cd0364140", &id));
   gdb_id_free(id);
 }
 
@@ -92,17 +100,21 @@ TEST(sm_eip55_published_vectors) {
       "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB", "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
   };
   static const char *const MIXED[] = {
-      "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed", "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
-      "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB", "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+      "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+      "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+      "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+      "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
   };
-  for (size_t i = 0; i < 8; i++) CHECK_MSG(gdb_address_parse(GOOD[i], 42, NULL) == 0, "%s: %s", GOOD[i], gdb_errmsg());
+  for (size_t i = 0; i < 8; i++)
+    CHECK_MSG(gdb_address_parse(GOOD[i], 42, NULL) == 0, "%s: %s", GOOD[i], gdb_errmsg());
   for (size_t i = 0; i < 4; i++) {
     uint8_t raw[20];
     char out[GDB_ADDRESS_BUFSZ], lower[43];
     CHECK_OK(gdb_address_parse(MIXED[i], 42, raw));
     gdb_address_format(raw, out);
     CHECK_STR(out, MIXED[i]);
-    for (int k = 0; k < 43; k++) lower[k] = (char)(MIXED[i][k] >= 'A' && MIXED[i][k] <= 'F' ? MIXED[i][k] + 32 : MIXED[i][k]);
+    for (int k = 0; k < 43; k++)
+      lower[k] = (char)(MIXED[i][k] >= 'A' && MIXED[i][k] <= 'F' ? MIXED[i][k] + 32 : MIXED[i][k]);
     CHECK_OK(gdb_address_normalize(lower, out));
     CHECK_STR(out, MIXED[i]);
   }
@@ -113,7 +125,8 @@ TEST(sm_address_rejects_bad_checksum_and_format) {
   const char *typo = "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAeD";
   CHECK_INT(gdb_address_parse(typo, 42, NULL), GDB_EINVAL);
   CHECK(strstr(gdb_errmsg(), "wrong EIP-55 checksum"));
-  CHECK(strstr(gdb_errmsg(), "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")); /* says the right one */
+  CHECK(
+      strstr(gdb_errmsg(), "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed")); /* says the right one */
   CHECK_INT(gdb_address_check(typo, 42, NULL), GDB_SM_ADDRESS_CHECKSUM);
   CHECK_STR(gdb_sm_reason_detail(GDB_SM_ADDRESS_CHECKSUM), "address-checksum");
   static const char *const BAD[] = {
@@ -153,16 +166,24 @@ TEST(sm_wordlist_embedded_matches_spec) {
 TEST(sm_mnemonic_bip39_published_seeds) {
   /* BIP-39's reference vectors (passphrase "TREZOR"). */
   static const char *const V[][2] = {
-      {"abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon about",
-       "c55257c360c07c72029aebc1b53c05ed0362ada38ead3e3e9efa3708e53495531f09a6987599d18264c1e1c92f2cf141630c7a3c4ab7c81b2f001698e7463b04"},
+      {"abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon "
+       "about",
+       "c55257c360c07c72029aebc1b53c05ed0362ada38ead3e3e9efa3708e53495531f09a6987599d18264c1e1c92f2"
+       "cf141630c7a3c4ab7c81b2f001698e7463b04"},
       {"legal winner thank year wave sausage worth useful legal winner thank yellow",
-       "2e8905819b8723fe2c1d161860e5ee1830318dbf49a83bd451cfb8440c28bd6fa457fe1296106559a3c80937a1c1069be3a3a5bd381ee6260e8d9739fce1f607"},
+       "2e8905819b8723fe2c1d161860e5ee1830318dbf49a83bd451cfb8440c28bd6fa457fe1296106559a3c80937a1c"
+       "1069be3a3a5bd381ee6260e8d9739fce1f607"},
       {"letter advice cage absurd amount doctor acoustic avoid letter advice cage above",
-       "d71de856f81a8acc65e6fc851a38d4d7ec216fd0796d0a6827a3ad6ed5511a30fa280f12eb2e47ed2ac03b5c462a0358d18d69fe4f985ec81778c1b370b652a8"},
+       "d71de856f81a8acc65e6fc851a38d4d7ec216fd0796d0a6827a3ad6ed5511a30fa280f12eb2e47ed2ac03b5c462"
+       "a0358d18d69fe4f985ec81778c1b370b652a8"},
       {"zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo zoo wrong",
-       "ac27495480225222079d7be181583751e86f571027b0497b5b5d11218e0a8a13332572917f0f8e5a589620c6f15b11c61dee327651a14c34e18231052e48c069"},
-      {"abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon art",
-       "bda85446c68413707090a52022edd26a1c9462295029f2e60cd7c4f2bbd3097170af7a4d73245cafa9c3cca8d561a7c3de6f5d4a10be8ed2a5e608d68f92fcc8"},
+       "ac27495480225222079d7be181583751e86f571027b0497b5b5d11218e0a8a13332572917f0f8e5a589620c6f15"
+       "b11c61dee327651a14c34e18231052e48c069"},
+      {"abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon "
+       "abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon "
+       "abandon art",
+       "bda85446c68413707090a52022edd26a1c9462295029f2e60cd7c4f2bbd3097170af7a4d73245cafa9c3cca8d56"
+       "1a7c3de6f5d4a10be8ed2a5e608d68f92fcc8"},
   };
   for (size_t i = 0; i < sizeof V / sizeof V[0]; i++) {
     uint8_t seed[64];
@@ -173,7 +194,9 @@ TEST(sm_mnemonic_bip39_published_seeds) {
   }
   /* Case and spacing do not matter; the seed is that of the normalized phrase. */
   uint8_t a[64], b[64];
-  CHECK_OK(gdb_mnemonic_seed("  Legal WINNER thank year wave sausage worth useful legal winner\tthank yellow\n", "TREZOR", a));
+  CHECK_OK(gdb_mnemonic_seed(
+      "  Legal WINNER thank year wave sausage worth useful legal winner\tthank yellow\n", "TREZOR",
+      a));
   CHECK_OK(gdb_mnemonic_seed(V[1][0], "TREZOR", b));
   CHECK(!memcmp(a, b, 64));
 }
@@ -196,10 +219,12 @@ TEST(sm_mnemonic_rejects_bad_checksum_unknown_word_and_count) {
   /* Two words swapped. */
   expect_phrase_error("test test test test test test test test test test junk test",
                       "checksum does not match");
-  expect_phrase_error("test test test test test test test test test test test jnuk",
-                      "word 12 \"jnuk\" of the recovery phrase is not in the BIP-39 English word list");
+  expect_phrase_error(
+      "test test test test test test test test test test test jnuk",
+      "word 12 \"jnuk\" of the recovery phrase is not in the BIP-39 English word list");
   /* A word with extra letters gets a suggestion (words are unique in their first 4 letters). */
-  expect_phrase_error("abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abandon abouts",
+  expect_phrase_error("abandon abandon abandon abandon abandon abandon abandon abandon abandon "
+                      "abandon abandon abouts",
                       "did you mean \"about\"?");
   expect_phrase_error("test test test test tést test test test test test test junk", "word 5");
   expect_phrase_error("test test test test test test test test test test junk",
@@ -245,7 +270,8 @@ TEST(sm_bip32_published_vector_1) {
       {"m/0'/1", "3c6cb8d0f6a264c91ea8b5030fadaa8e538b020f0a387421a12de9319dc93368"},
       {"m/0H/1/2h", "cbce0d719ecf7431d88e6a89fa1483e02e35092af60c042b1df2ff59fa424dca"},
       {"m/0'/1/2'/2", "0f479245fb19a38a1954c5c7c0ebab2f9bdfd96a17563ef28a6a4b1a2a764ef4"},
-      {"m/0'/1/2'/2/1000000000", "471b76e389e528d6de6d816857e012c5455051cad6660850e58372a6c3e6e7c8"},
+      {"m/0'/1/2'/2/1000000000",
+       "471b76e389e528d6de6d816857e012c5455051cad6660850e58372a6c3e6e7c8"},
   };
   for (size_t i = 0; i < sizeof V / sizeof V[0]; i++) {
     CHECK_OK(gdb_hd_derive(seed, sizeof seed, V[i][0], key));

@@ -58,7 +58,9 @@ static bool op_from_json(const json_t *in, op_holder *h) {
   memset(h, 0, sizeof *h);
   json_t *rest = json_deep_copy(in);
   const char *type = json_string_value(json_object_get(in, "type"));
-  h->op.type = !strcmp(type, "upsert") ? GDB_OP_UPSERT : !strcmp(type, "remove") ? GDB_OP_REMOVE : GDB_OP_LINK;
+  h->op.type = !strcmp(type, "upsert")   ? GDB_OP_UPSERT
+               : !strcmp(type, "remove") ? GDB_OP_REMOVE
+                                         : GDB_OP_LINK;
   const char *idk = h->op.type == GDB_OP_LINK ? "sourceId" : "id";
   h->id = strdup(json_string_value(json_object_get(in, idk)));
   h->op.id = h->id;
@@ -97,7 +99,8 @@ TEST(sm_sign_vectors_json) {
     gdb_identity *id;
     CHECK_OK(gdb_id_from_private_key(json_string_value(json_object_get(c, "key")), &id));
     CHECK_STR(gdb_id_address(id), json_string_value(json_object_get(c, "signer")));
-    char *in = dump(json_object_get(c, "input")), *out = NULL, *want = canon_of(json_object_get(c, "expected"));
+    char *in = dump(json_object_get(c, "input")), *out = NULL,
+         *want = canon_of(json_object_get(c, "expected"));
     size_t len;
     int rc = gdb_sm_sign_op_json(id, in, strlen(in), &out, &len);
     CHECK_MSG(rc == 0, "%s: %s", name, gdb_errmsg());
@@ -105,7 +108,8 @@ TEST(sm_sign_vectors_json) {
     /* And it verifies, signed by the key's address. */
     gdb_sm_verdict vd;
     CHECK_OK(gdb_sm_verify_op_json(out, len, &vd));
-    CHECK_MSG(vd.ok && !strcmp(vd.signer, gdb_id_address(id)), "%s: %s", name, gdb_sm_reason_detail(vd.reason));
+    CHECK_MSG(vd.ok && !strcmp(vd.signer, gdb_id_address(id)), "%s: %s", name,
+              gdb_sm_reason_detail(vd.reason));
     free(in);
     free(out);
     free(want);
@@ -181,11 +185,14 @@ TEST(sm_verify_vectors_json_and_structured) {
     for (int k = 0; k < 2; k++) {
       gdb_sm_verdict *vd = k ? &b : &a;
       const char *form = k ? "structured" : "json";
-      CHECK_MSG(vd->ok == want_ok, "%s (%s): ok=%d reason %s", name, form, vd->ok, gdb_sm_reason_detail(vd->reason));
+      CHECK_MSG(vd->ok == want_ok, "%s (%s): ok=%d reason %s", name, form, vd->ok,
+                gdb_sm_reason_detail(vd->reason));
       if (want_ok)
-        CHECK_STR(vd->signer, json_string_value(json_object_get(exp, "normalizedOriginEthAddress")));
+        CHECK_STR(vd->signer,
+                  json_string_value(json_object_get(exp, "normalizedOriginEthAddress")));
       else
-        CHECK_MSG(!strcmp(gdb_sm_reason_name(vd->reason), json_string_value(json_object_get(exp, "reason"))),
+        CHECK_MSG(!strcmp(gdb_sm_reason_name(vd->reason),
+                          json_string_value(json_object_get(exp, "reason"))),
                   "%s (%s): reason %s", name, form, gdb_sm_reason_name(vd->reason));
     }
     holder_free(&h);
@@ -279,7 +286,8 @@ static gdb_sm_reason recover_reason(const char *sig, char signer[GDB_ADDRESS_BUF
 
 TEST(sm_signature_rejects_malformed_and_malleated) {
   gdb_identity *id;
-  CHECK_OK(gdb_id_from_private_key("0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", &id));
+  CHECK_OK(gdb_id_from_private_key(
+      "0xac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80", &id));
   char sig[GDB_SIGNATURE_BUFSZ], who[GDB_ADDRESS_BUFSZ], bad[200];
   CHECK_OK(gdb_sm_sign_message(id, MSG, strlen(MSG), sig));
   CHECK_INT(strlen(sig), 132);
@@ -377,8 +385,10 @@ TEST(sm_signature_rejects_malformed_and_malleated) {
 static gdb_sm_verdict verify_edited(const char *field, json_t *value) {
   gdb_identity *id;
   gdb_sm_verdict vd = {0};
-  gdb_id_from_private_key("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d", &id);
-  const char *op = "{\"type\":\"upsert\",\"id\":\"a\",\"value\":{\"x\":1},\"timestamp\":{\"physical\":5,\"logical\":0}}";
+  gdb_id_from_private_key("0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d",
+                          &id);
+  const char *op = "{\"type\":\"upsert\",\"id\":\"a\",\"value\":{\"x\":1},\"timestamp\":{"
+                   "\"physical\":5,\"logical\":0}}";
   char *signed_op;
   size_t len;
   gdb_sm_sign_op_json(id, op, strlen(op), &signed_op, &len);
@@ -398,7 +408,8 @@ static gdb_sm_verdict verify_edited(const char *field, json_t *value) {
 
 TEST(sm_verify_op_reasons) {
   const char *addr = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8";
-  gdb_sm_verdict vd = verify_edited("originEthAddress", json_string("0x70997970c51812dc3a010c7d01b50e0d17dc79c8"));
+  gdb_sm_verdict vd =
+      verify_edited("originEthAddress", json_string("0x70997970c51812dc3a010c7d01b50e0d17dc79c8"));
   CHECK(vd.ok); /* a lower-case originEthAddress is the same address */
   CHECK_STR(vd.signer, addr);
   vd = verify_edited("originUser", json_string("0x70997970c51812dc3a010c7d01b50e0d17dc79c8"));
@@ -431,16 +442,23 @@ TEST(sm_verify_op_reasons) {
 
 TEST(sm_structured_op_extra_fields_and_batch) {
   gdb_identity *id;
-  CHECK_OK(gdb_id_from_private_key("0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a", &id));
+  CHECK_OK(gdb_id_from_private_key(
+      "0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a", &id));
   /* Extra fields are covered by the signature, whatever their order in the map. */
   uint8_t *value, *extra, *sx;
   size_t vlen, elen, sxlen;
   const char *vj = "{\"b\":[1,2.5,\"x\"],\"a\":null}";
   CHECK_OK(gdb_json_to_value(vj, strlen(vj), &value, &vlen));
   /* Not canonical on purpose: keys out of order, written by hand. */
-  static const uint8_t raw_extra[] = {0x82, 0xa4, 'z', 'o', 'n', 'e', 0x01, 0xa3, 'a', 'p', 'p', 0xa1, 'q'};
-  gdb_op op = {.type = GDB_OP_UPSERT, .id = "doc:9", .value = value, .value_len = vlen,
-               .timestamp = {1750000000000, 3}, .origin = "peer-a", .extra = raw_extra,
+  static const uint8_t raw_extra[] = {0x82, 0xa4, 'z', 'o', 'n',  'e', 0x01,
+                                      0xa3, 'a',  'p', 'p', 0xa1, 'q'};
+  gdb_op op = {.type = GDB_OP_UPSERT,
+               .id = "doc:9",
+               .value = value,
+               .value_len = vlen,
+               .timestamp = {1750000000000, 3},
+               .origin = "peer-a",
+               .extra = raw_extra,
                .extra_len = sizeof raw_extra};
   char *msg;
   CHECK_OK(gdb_sm_op_message(&op, gdb_id_address(id), &msg, NULL));
@@ -448,7 +466,8 @@ TEST(sm_structured_op_extra_fields_and_batch) {
   snprintf(want, sizeof want,
            "{\"app\":\"q\",\"id\":\"doc:9\",\"originUser\":\"%s\",\"timestamp\":{\"logical\":3,"
            "\"physical\":1750000000000},\"type\":\"upsert\",\"value\":{\"a\":null,\"b\":[1,2.5,"
-           "\"x\"]},\"zone\":1}", gdb_id_address(id));
+           "\"x\"]},\"zone\":1}",
+           gdb_id_address(id));
   CHECK_STR(msg, want);
   free(msg);
   CHECK_OK(gdb_sm_sign_op(id, &op, &extra, &elen));
@@ -513,7 +532,8 @@ TEST(sm_structured_op_extra_fields_and_batch) {
   bad.value = NULL;
   bad.extra = NULL;
   CHECK_OK(gdb_sm_op_message(&bad, "u", &msg, NULL));
-  CHECK_STR(msg, "{\"originUser\":\"u\",\"sourceId\":\"doc:9\",\"targetId\":\"doc:10\",\"timestamp\":{\"logical\":3,\"physical\":1750000000000},\"type\":\"link\"}");
+  CHECK_STR(msg, "{\"originUser\":\"u\",\"sourceId\":\"doc:9\",\"targetId\":\"doc:10\","
+                 "\"timestamp\":{\"logical\":3,\"physical\":1750000000000},\"type\":\"link\"}");
   free(msg);
   free(extra);
   free(value);
@@ -523,7 +543,8 @@ TEST(sm_structured_op_extra_fields_and_batch) {
 TEST(sm_structured_op_many_extra_fields) {
   /* More extra fields than fit on the stack take the heap path. */
   gdb_identity *id;
-  CHECK_OK(gdb_id_from_private_key("0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6", &id));
+  CHECK_OK(gdb_id_from_private_key(
+      "0x7c852118294e51e653712a81e05800f419141751be58f605c371e15141b007a6", &id));
   json_t *ex = json_object();
   for (int i = 0; i < 40; i++) {
     char k[16];
@@ -537,7 +558,8 @@ TEST(sm_structured_op_many_extra_fields) {
   size_t elen;
   uint8_t *emp = mp_of(ex, &elen), *sx;
   size_t sxlen;
-  gdb_op op = {.type = GDB_OP_REMOVE, .id = "n", .timestamp = {1, 2}, .extra = emp, .extra_len = elen};
+  gdb_op op = {
+      .type = GDB_OP_REMOVE, .id = "n", .timestamp = {1, 2}, .extra = emp, .extra_len = elen};
   CHECK_OK(gdb_sm_sign_op(id, &op, &sx, &sxlen));
   op.extra = sx;
   op.extra_len = sxlen;
