@@ -211,6 +211,7 @@ static size_t format_int(int64_t v, char *out) {
 /* ───────────── strings ───────────── */
 
 bool gdb_utf8_valid(const char *str, size_t len) {
+  if (len == 0) return true; /* msgpack-c gives empty strings a NULL pointer: no NULL + 0 */
   const unsigned char *s = (const unsigned char *)str, *end = s + len;
   while (s < end) {
     if (*s < 0x80) {

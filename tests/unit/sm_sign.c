@@ -581,3 +581,23 @@ TEST(sm_structured_op_many_extra_fields) {
   json_decref(opj);
   gdb_id_free(id);
 }
+
+TEST(sm_structured_op_empty_strings) {
+  /* Empty strings everywhere, in extra too (msgpack-c hands those out as NULL pointers; the
+   * signature fuzzer, built with clang's UBSan, caught a NULL + 0 in UTF-8 validation). */
+  static const uint8_t extra[] = {0x82, 0xa0, 0xa0, 0xa1, 'k', 0xa0};
+  gdb_op op = {.type = GDB_OP_REMOVE,
+               .id = "",
+               .timestamp = {0, 0},
+               .extra = extra,
+               .extra_len = sizeof extra};
+  char *msg;
+  CHECK_OK(gdb_sm_op_message(&op, "", &msg, NULL));
+  CHECK_STR(msg,
+            "{\"\":\"\",\"id\":\"\",\"k\":\"\",\"originUser\":\"\",\"timestamp\":{\"logical\":0,"
+            "\"physical\":0},\"type\":\"remove\"}");
+  free(msg);
+  gdb_sm_verdict vd;
+  CHECK_OK(gdb_sm_verify_op(&op, &vd));
+  CHECK_INT(vd.reason, GDB_SM_MISSING_FIELDS);
+}
