@@ -390,12 +390,14 @@ int gdb_sm_verify_op_json(const char *json, size_t len, gdb_sm_verdict *v);
 int gdb_sm_op_message_json(const char *json, size_t len, const char *origin_user, char **out,
                            size_t *out_len);
 
-/* The same for a structured operation. Its JSON form is the object of spec/SIGNING.md:
- * "type" ("upsert", "remove", "link"), "id" (upsert, remove) or "sourceId" and "targetId"
- * (link), "value" when op->value is set, "timestamp": {"logical", "physical"}, and every entry
- * of op->extra. op->origin is NOT covered: it is transport metadata that a peer may rewrite;
- * after a successful verification the caller sets it to the verdict's signer. The signed
- * message of op equals that of its JSON form through gdb_sm_op_message_json(). */
+/* The same for a structured operation, whose signed form is that of its JSON form as
+ * gdb_op_to_json() prints it: "type" ("upsert", "remove", "link"), "id" (upsert, remove) or
+ * "sourceId" and "targetId" (link), "value" when op->value is set, "timestamp":
+ * {"logical", "physical"}, "origin" when op->origin is set and not empty, and every entry of
+ * op->extra (an entry that would repeat one of those fields is an error). So the message of
+ * op equals gdb_sm_op_message_json() of gdb_op_to_json(op), and the signature covers origin:
+ * a layer that signs local operations sets origin to the signer's address (or leaves it empty)
+ * before signing, and no peer can change it in transit. */
 int gdb_sm_op_message(const gdb_op *op, const char *origin_user, char **out, size_t *out_len);
 /* Signs op: *extra receives op->extra (any originUser, originEthAddress, signature replaced)
  * plus originUser, originEthAddress and signature, as a canonical MessagePack map to use as

@@ -210,13 +210,6 @@ static void put_js_int(gdb_buf *b, int64_t v) {
     gdb_buf_printf(b, "%lld", (long long)v);
 }
 
-static bool reserved_key(const char *k, size_t n) {
-  static const char *const KEYS[] = {"type", "id", "sourceId", "targetId", "value", "timestamp"};
-  for (size_t i = 0; i < sizeof KEYS / sizeof KEYS[0]; i++)
-    if (strlen(KEYS[i]) == n && !memcmp(KEYS[i], k, n)) return true;
-  return false;
-}
-
 /* A canonical copy of a MessagePack value when it is not canonical already: *p and *len are
  * redirected into tmp. */
 static int ensure_canonical(const uint8_t **p, size_t *len, gdb_buf *tmp, const char *what) {
@@ -242,6 +235,14 @@ static void view_free(op_view *v) {
   if (v->f != v->stack) free(v->f);
   gdb_buf_free(&v->value_tmp);
   gdb_buf_free(&v->extra_tmp);
+}
+
+/* True when key k is one the operation's own fields already print (v->f holds only those
+ * while extra is being read). */
+static bool own_key(const op_view *v, size_t own, const char *k, size_t n) {
+  for (size_t i = 0; i < own; i++)
+    if (v->f[i].klen == n && !memcmp(v->f[i].key, k, n)) return true;
+  return false;
 }
 
 /* Room for `more` fields (and the originUser added when printing). */
@@ -291,6 +292,13 @@ static int view_build(const gdb_op *op, op_view *v) {
     view_add(v, "value", F_VALUE, p, len);
   }
   view_add(v, "timestamp", F_HLC, NULL, 0);
+  /* As gdb_op_to_json prints it: present when set and not empty. */
+  if (op->origin && *op->origin) {
+    if (!gdb_utf8_valid(op->origin, strlen(op->origin)))
+      return gdb_fail(GDB_EINVAL, "operation origin is not valid UTF-8");
+    view_add(v, "origin", F_TEXT, op->origin, strlen(op->origin));
+  }
+  size_t own = v->n;
   if (!op->extra) return GDB_OK;
 
   const uint8_t *p = op->extra;
@@ -322,7 +330,7 @@ static int view_build(const gdb_op *op, op_view *v) {
       v->claim_len[claim] = val.kind == MP_STR ? val.v.s.len : 0;
       continue;
     }
-    if (reserved_key(k.v.s.p, k.v.s.len))
+    if (own_key(v, own, k.v.s.p, k.v.s.len))
       return gdb_fail(GDB_EINVAL,
                       "operation extra field \"%.*s\" would replace a field of the "
                       "operation itself",

@@ -464,21 +464,28 @@ TEST(sm_structured_op_extra_fields_and_batch) {
   CHECK_OK(gdb_sm_op_message(&op, gdb_id_address(id), &msg, NULL));
   char want[400];
   snprintf(want, sizeof want,
-           "{\"app\":\"q\",\"id\":\"doc:9\",\"originUser\":\"%s\",\"timestamp\":{\"logical\":3,"
+           "{\"app\":\"q\",\"id\":\"doc:9\",\"origin\":\"peer-a\",\"originUser\":\"%s\","
+           "\"timestamp\":{\"logical\":3,"
            "\"physical\":1750000000000},\"type\":\"upsert\",\"value\":{\"a\":null,\"b\":[1,2.5,"
            "\"x\"]},\"zone\":1}",
            gdb_id_address(id));
   CHECK_STR(msg, want);
   free(msg);
   CHECK_OK(gdb_sm_sign_op(id, &op, &extra, &elen));
-  /* Rewriting origin (transport metadata) does not matter; changing an extra field does. */
   gdb_op s = op;
   s.extra = extra;
   s.extra_len = elen;
-  s.origin = "someone-else";
   gdb_sm_verdict vd;
   CHECK_OK(gdb_sm_verify_op(&s, &vd));
   CHECK(vd.ok);
+  /* origin is covered like every other field: rewriting or dropping it breaks the signature. */
+  gdb_op t = s;
+  t.origin = "someone-else";
+  CHECK_OK(gdb_sm_verify_op(&t, &vd));
+  CHECK_INT(vd.reason, GDB_SM_SIGNER_MISMATCH);
+  t.origin = "";
+  CHECK_OK(gdb_sm_verify_op(&t, &vd));
+  CHECK_INT(vd.reason, GDB_SM_SIGNER_MISMATCH);
   /* Re-signing replaces the signature fields instead of duplicating them. */
   CHECK_OK(gdb_sm_sign_op(id, &s, &sx, &sxlen));
   CHECK_INT(sxlen, elen);
@@ -502,7 +509,7 @@ TEST(sm_structured_op_extra_fields_and_batch) {
   }
   CHECK_OK(gdb_sm_verify_ops(ops, 0, v1, 4));
 
-  /* Structural errors: an extra field shadowing the op's own, non-map extra, bad value. */
+  /* Structural errors: an extra field repeating the op's own, non-map extra, bad value. */
   static const uint8_t shadow[] = {0x81, 0xa2, 'i', 'd', 0x01};
   gdb_op bad = op;
   bad.extra = shadow;
@@ -531,6 +538,7 @@ TEST(sm_structured_op_extra_fields_and_batch) {
   bad.target = "doc:10";
   bad.value = NULL;
   bad.extra = NULL;
+  bad.origin = NULL;
   CHECK_OK(gdb_sm_op_message(&bad, "u", &msg, NULL));
   CHECK_STR(msg, "{\"originUser\":\"u\",\"sourceId\":\"doc:9\",\"targetId\":\"doc:10\","
                  "\"timestamp\":{\"logical\":3,\"physical\":1750000000000},\"type\":\"link\"}");
@@ -600,4 +608,75 @@ TEST(sm_structured_op_empty_strings) {
   gdb_sm_verdict vd;
   CHECK_OK(gdb_sm_verify_op(&op, &vd));
   CHECK_INT(vd.reason, GDB_SM_MISSING_FIELDS);
+}
+
+TEST(sm_structured_op_as_the_core_maps_json) {
+  /* The core's JSON-to-gdb_op mapping keeps "value" as op->value only for upserts; a remove's
+   * value travels in extra, and "origin" becomes op->origin. Both must sign and verify exactly
+   * as the JSON form does. */
+  json_t *v = vectors();
+  CHECK(v);
+  json_t *cases = json_object_get(v, "sign"), *c;
+  size_t i;
+  int removes = 0;
+  json_array_foreach(cases, i, c) {
+    json_t *in = json_object_get(c, "input");
+    if (strcmp(json_string_value(json_object_get(in, "type")), "remove")) continue;
+    removes++;
+    gdb_identity *id;
+    CHECK_OK(gdb_id_from_private_key(json_string_value(json_object_get(c, "key")), &id));
+    op_holder h;
+    CHECK(op_from_json(in, &h));
+    /* Move the value into extra, as {"value": V}. */
+    json_t *ex = json_pack("{s:O}", "value", json_object_get(in, "value"));
+    free(h.value);
+    h.value = NULL;
+    h.op.value = NULL;
+    h.op.value_len = 0;
+    h.extra = mp_of(ex, &h.op.extra_len);
+    h.op.extra = h.extra;
+    json_decref(ex);
+    uint8_t *extra;
+    size_t elen;
+    CHECK_OK(gdb_sm_sign_op(id, &h.op, &extra, &elen));
+    json_t *ej = gdb_value_to_jansson(extra, elen);
+    CHECK(json_equal(json_object_get(ej, "signature"),
+                     json_object_get(json_object_get(c, "expected"), "signature")));
+    CHECK(json_equal(json_object_get(ej, "value"), json_object_get(in, "value")));
+    json_decref(ej);
+    free(extra);
+    holder_free(&h);
+    gdb_id_free(id);
+  }
+  CHECK(removes >= 5);
+  /* A JSON operation carrying "origin", signed as JSON, verifies as a structured op. */
+  gdb_identity *id;
+  CHECK_OK(gdb_id_from_private_key(
+      "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d", &id));
+  const char *op = "{\"type\":\"upsert\",\"id\":\"a\",\"value\":{\"x\":1},\"origin\":\"peer-7\","
+                   "\"timestamp\":{\"physical\":9,\"logical\":1}}";
+  char *signed_json;
+  CHECK_OK(gdb_sm_sign_op_json(id, op, strlen(op), &signed_json, NULL));
+  json_t *sj = json_loads(signed_json, 0, NULL);
+  op_holder h;
+  CHECK(op_from_json(sj, &h)); /* origin stays in extra here: same message */
+  gdb_sm_verdict vd;
+  CHECK_OK(gdb_sm_verify_op(&h.op, &vd));
+  CHECK(vd.ok);
+  holder_free(&h);
+  json_t *rest = json_deep_copy(sj);
+  json_object_del(rest, "origin");
+  CHECK(op_from_json(rest, &h));
+  h.op.origin = "peer-7"; /* now as op->origin, as the core maps it */
+  CHECK_OK(gdb_sm_verify_op(&h.op, &vd));
+  CHECK(vd.ok);
+  h.op.origin = "peer-8";
+  CHECK_OK(gdb_sm_verify_op(&h.op, &vd));
+  CHECK(!vd.ok);
+  holder_free(&h);
+  json_decref(rest);
+  json_decref(sj);
+  free(signed_json);
+  gdb_id_free(id);
+  json_decref(v);
 }
