@@ -59,7 +59,9 @@ static int parse_opts(int argc, char **argv, int from, sm_opts *o, const char **
     if (!known) {
       if (a[0] == '-' && a[1] && strcmp(a, "-"))
         return cli_usage("%s: unknown option \"%s\"", argv[0], a);
-      if (!pos || *pos) return cli_usage("%s: unexpected argument \"%s\"", argv[0], a);
+      if (!pos || *pos)
+        return cli_usage("%s: unexpected argument \"%s\"%s", argv[0], a,
+                         pos ? " (quote a recovery phrase as one argument)" : "");
       *pos = a;
       continue;
     }

@@ -357,7 +357,7 @@ static int kv_cmp(const void *a, const void *b) {
 static int sort_entries(canon_kv *kv, size_t n) {
   if (n > 1) qsort(kv, n, sizeof *kv, kv_cmp);
   for (size_t i = 1; i < n; i++)
-    if (kv[i].klen == kv[i - 1].klen && !memcmp(kv[i].k, kv[i - 1].k, kv[i].klen))
+    if (kv[i].klen == kv[i - 1].klen && (!kv[i].klen || !memcmp(kv[i].k, kv[i - 1].k, kv[i].klen)))
       return gdb_fail(GDB_EINVAL, "duplicate key \"%.*s\" in an object", (int)(kv[i].klen > 64 ? 64 : kv[i].klen), kv[i].k);
   return GDB_OK;
 }

@@ -608,6 +608,12 @@ TEST(sm_structured_op_empty_strings) {
   gdb_sm_verdict vd;
   CHECK_OK(gdb_sm_verify_op(&op, &vd));
   CHECK_INT(vd.reason, GDB_SM_MISSING_FIELDS);
+  /* Two empty keys are duplicates (the fuzzer's second find: memcmp on NULL, length 0). */
+  static const uint8_t dup[] = {0x82, 0xa0, 0x01, 0xa0, 0x02};
+  op.extra = dup;
+  op.extra_len = sizeof dup;
+  CHECK_INT(gdb_sm_verify_op(&op, &vd), GDB_EINVAL);
+  CHECK(strstr(gdb_errmsg(), "duplicate key"));
 }
 
 TEST(sm_structured_op_as_the_core_maps_json) {
