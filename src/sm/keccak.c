@@ -193,33 +193,40 @@ static inline uint64_t load_le64(const uint8_t *p) {
 }
 
 void gdb_keccak_init(gdb_keccak *k, uint8_t pad) {
-  memset(k, 0, sizeof *k);
+  memset(k->s, 0, sizeof k->s);
+  k->fill = 0;
   k->pad = pad;
+}
+
+/* XORs one 136-byte block into the state, a lane at a time, and permutes. */
+static void absorb(uint64_t s[25], const uint8_t *p) {
+  for (int i = 0; i < GDB_KECCAK256_RATE / 8; i++) s[i] ^= load_le64(p + 8 * i);
+  keccak_f1600(s);
 }
 
 void gdb_keccak_update(gdb_keccak *k, const void *data, size_t len) {
   const uint8_t *p = data;
-  /* Finish a partly filled block byte by byte. */
-  while (len && k->fill) {
-    k->s[k->fill / 8] ^= (uint64_t)*p++ << (8 * (k->fill % 8));
-    len--;
-    if (++k->fill == GDB_KECCAK256_RATE) {
-      keccak_f1600(k->s);
-      k->fill = 0;
-    }
+  if (k->fill) { /* top up the pending block first */
+    size_t n = GDB_KECCAK256_RATE - k->fill < len ? GDB_KECCAK256_RATE - k->fill : len;
+    memcpy(k->block + k->fill, p, n);
+    k->fill += n;
+    p += n;
+    len -= n;
+    if (k->fill < GDB_KECCAK256_RATE) return;
+    absorb(k->s, k->block);
+    k->fill = 0;
   }
-  /* Whole blocks, a lane at a time. */
-  for (; len >= GDB_KECCAK256_RATE; len -= GDB_KECCAK256_RATE, p += GDB_KECCAK256_RATE) {
-    for (int i = 0; i < GDB_KECCAK256_RATE / 8; i++) k->s[i] ^= load_le64(p + 8 * i);
-    keccak_f1600(k->s);
-  }
-  for (; len; len--, k->fill++) k->s[k->fill / 8] ^= (uint64_t)*p++ << (8 * (k->fill % 8));
+  for (; len >= GDB_KECCAK256_RATE; len -= GDB_KECCAK256_RATE, p += GDB_KECCAK256_RATE)
+    absorb(k->s, p);
+  if (len) memcpy(k->block, p, len);
+  k->fill = len;
 }
 
 void gdb_keccak_final(gdb_keccak *k, uint8_t out[32]) {
-  k->s[k->fill / 8] ^= (uint64_t)k->pad << (8 * (k->fill % 8));
-  k->s[(GDB_KECCAK256_RATE - 1) / 8] ^= 0x80ull << (8 * ((GDB_KECCAK256_RATE - 1) % 8));
-  keccak_f1600(k->s);
+  memset(k->block + k->fill, 0, GDB_KECCAK256_RATE - k->fill);
+  k->block[k->fill] ^= k->pad;
+  k->block[GDB_KECCAK256_RATE - 1] ^= 0x80;
+  absorb(k->s, k->block);
   for (int i = 0; i < 32; i++) out[i] = (uint8_t)(k->s[i / 8] >> (8 * (i % 8)));
 }
 

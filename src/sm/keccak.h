@@ -15,8 +15,9 @@
 /* An incremental Keccak-256 / SHA3-256 hash. */
 typedef struct gdb_keccak {
   uint64_t s[25];
-  size_t fill; /* bytes absorbed into the current block */
-  uint8_t pad; /* 0x01 for Keccak-256, 0x06 for SHA3-256 */
+  uint8_t block[GDB_KECCAK256_RATE]; /* input not yet absorbed */
+  size_t fill;                       /* bytes in block */
+  uint8_t pad;                       /* 0x01 for Keccak-256, 0x06 for SHA3-256 */
 } gdb_keccak;
 
 /* pad: GDB_KECCAK_PAD_KECCAK (Ethereum) or GDB_KECCAK_PAD_SHA3 (FIPS 202, for cross-checks). */
