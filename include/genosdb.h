@@ -321,7 +321,7 @@ typedef struct gdb_id_kdf {
   uint8_t log2_n;
   uint32_t r, p;
 } gdb_id_kdf;
-/* The default: N = 2^17, r = 8, p = 1 (128 MiB, about half a second here). */
+/* The default: N = 2^17, r = 8, p = 1 (128 MiB, about half a second here; docs/identity.md). */
 #define GDB_ID_KDF_DEFAULT ((gdb_id_kdf){17, 8, 1})
 
 /* Writes id to a new file at path (mode 0600), its key encrypted with AES-256-GCM under a key
