@@ -686,3 +686,36 @@ TEST(sm_structured_op_as_the_core_maps_json) {
   gdb_id_free(id);
   json_decref(v);
 }
+
+TEST(sm_canonicalize_vectors_as_signed_bytes) {
+  /* Every canonicalize case of sm.json, through the function signing uses, and as the value
+   * of an operation: the signed message carries exactly the expected canonical JSON. */
+  json_t *v = vectors();
+  CHECK(v);
+  json_t *cases = json_object_get(v, "canonicalize"), *c;
+  size_t i;
+  CHECK(json_array_size(cases) == 17);
+  json_array_foreach(cases, i, c) {
+    const char *name = json_string_value(json_object_get(c, "name"));
+    const char *want = json_string_value(json_object_get(c, "expected"));
+    char *in = dump(json_object_get(c, "input")), *out = NULL;
+    CHECK_OK(gdb_canonical_json(in, strlen(in), &out, NULL));
+    CHECK_MSG(!strcmp(out, want), "%s: got %s", name, out);
+    uint8_t *mp;
+    size_t len;
+    CHECK_OK(gdb_json_to_value(in, strlen(in), &mp, &len));
+    gdb_op op = {.type = GDB_OP_UPSERT, .id = "x", .value = mp, .value_len = len};
+    char *msg, expect[4096];
+    CHECK_OK(gdb_sm_op_message(&op, "u", &msg, NULL));
+    snprintf(expect, sizeof expect,
+             "{\"id\":\"x\",\"originUser\":\"u\",\"timestamp\":{\"logical\":0,\"physical\":0},"
+             "\"type\":\"upsert\",\"value\":%s}",
+             want);
+    CHECK_MSG(!strcmp(msg, expect), "%s: message %s", name, msg);
+    free(msg);
+    free(mp);
+    free(in);
+    free(out);
+  }
+  json_decref(v);
+}
