@@ -211,7 +211,7 @@ static size_t format_int(int64_t v, char *out) {
 /* ───────────── strings ───────────── */
 
 bool gdb_utf8_valid(const char *str, size_t len) {
-  if (len == 0) return true; /* msgpack-c gives empty strings a NULL pointer: no NULL + 0 */
+  if (len == 0) return true; /* str may be NULL (msgpack-c's empty strings) */
   const unsigned char *s = (const unsigned char *)str, *end = s + len;
   while (s < end) {
     if (*s < 0x80) {
@@ -357,7 +357,7 @@ static int kv_cmp(const void *a, const void *b) {
 static int sort_entries(canon_kv *kv, size_t n) {
   if (n > 1) qsort(kv, n, sizeof *kv, kv_cmp);
   for (size_t i = 1; i < n; i++)
-    if (kv[i].klen == kv[i - 1].klen && (!kv[i].klen || !memcmp(kv[i].k, kv[i - 1].k, kv[i].klen)))
+    if (kv[i].klen == kv[i - 1].klen && (kv[i].klen == 0 || !memcmp(kv[i].k, kv[i - 1].k, kv[i].klen)))
       return gdb_fail(GDB_EINVAL, "duplicate key \"%.*s\" in an object", (int)(kv[i].klen > 64 ? 64 : kv[i].klen), kv[i].k);
   return GDB_OK;
 }
