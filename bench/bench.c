@@ -33,6 +33,7 @@ static const struct {
     {"core", bench_core},
     {"relay", bench_relay},
     {"rtc", bench_rtc},
+    {"sm", bench_sm},
 };
 
 int cmd_bench(const cli_global *g, int argc, char **argv) {

@@ -264,7 +264,208 @@ bool gdb_oplog_covers(gdb_t *db, gdb_hlc after);
 gdb_hlc gdb_last_seen(gdb_t *db);
 
 /* ══════════════════ identities and signing (sm) ══════════════════ */
-/* (section owned by src/sm) */
+/* (section owned by src/sm) Ethereum-style identities and the signed-operation format of
+ * spec/SIGNING.md: any Ethereum wallet key is an identity, signatures verify across
+ * implementations. docs/signing.md explains the API, docs/identity.md the identity file. */
+
+/* Keccak-256 with the original Keccak padding (Ethereum's hash; not SHA3-256). */
+void gdb_keccak256(const void *data, size_t len, uint8_t out[32]);
+
+/* Text forms, NUL included. */
+#define GDB_ADDRESS_BUFSZ 43    /* "0x" + 40 hex digits, EIP-55 mixed case */
+#define GDB_SIGNATURE_BUFSZ 133 /* "0x" + r (64) + s (64) + v (2) hex digits */
+#define GDB_PRIVKEY_BUFSZ 67    /* "0x" + 64 hex digits */
+
+/* ── addresses ── */
+
+/* Parses an address: "0x" + 40 hex digits, all lower case, all upper case, or mixed case with
+ * a correct EIP-55 checksum. GDB_EINVAL otherwise, the message saying which rule failed.
+ * raw may be NULL (validation only). */
+int gdb_address_parse(const char *s, size_t len, uint8_t raw[20]);
+/* The EIP-55 spelling of a 20-byte address. */
+void gdb_address_format(const uint8_t raw[20], char out[GDB_ADDRESS_BUFSZ]);
+/* The EIP-55 spelling of any accepted spelling (gdb_address_parse's rules). */
+int gdb_address_normalize(const char *s, char out[GDB_ADDRESS_BUFSZ]);
+
+/* ── recovery phrases (BIP-39, English list built into the library) ── */
+
+/* A new phrase of 12 or 24 words from OpenSSL's CSPRNG. *out: release with gdb_secret_free(). */
+int gdb_mnemonic_generate(int words, char **out);
+/* Checks a phrase: 12, 15, 18, 21 or 24 words separated by white space, each in the list (case
+ * does not matter), and the checksum. GDB_EINVAL names the first problem ("word 5 \"zooo\" is
+ * not in the BIP-39 English list", "checksum does not match: a word is wrong or misplaced"). */
+int gdb_mnemonic_check(const char *mnemonic);
+/* The BIP-39 seed: PBKDF2-HMAC-SHA512(normalized phrase, "mnemonic" + passphrase, 2048 rounds).
+ * passphrase may be NULL (""); it is NFKD-normalized. Checks the phrase first. */
+int gdb_mnemonic_seed(const char *mnemonic, const char *passphrase, uint8_t seed[64]);
+/* Wipes a NUL-terminated secret the library returned (phrases) and frees it. NULL is a no-op. */
+void gdb_secret_free(char *secret);
+
+/* ── identities ── */
+
+/* A secp256k1 private key and its address. The key is wiped from memory by gdb_id_free().
+ * Identities are immutable: one may sign from several threads at once. */
+typedef struct gdb_identity gdb_identity;
+
+/* The derivation path of the first Ethereum account (MetaMask, Ledger, ethers' default). */
+#define GDB_HD_PATH_DEFAULT "m/44'/60'/0'/0/0"
+
+/* A new identity with a key from OpenSSL's CSPRNG. *out: release with gdb_id_free(). */
+int gdb_id_generate(gdb_identity **out);
+/* The identity of a private key: "0x" + 64 hex digits (the "0x" may be omitted), a scalar in
+ * [1, n-1]. *out: release with gdb_id_free(). */
+int gdb_id_from_private_key(const char *hex, gdb_identity **out);
+/* The identity a recovery phrase derives: BIP-39 seed (passphrase may be NULL), then BIP-32 at
+ * path (NULL: GDB_HD_PATH_DEFAULT; "m/44'/60'/0'/0/7" for the eighth account).
+ * *out: release with gdb_id_free(). */
+int gdb_id_from_mnemonic(const char *mnemonic, const char *passphrase, const char *path,
+                         gdb_identity **out);
+/* Either of the above: text with white space is a phrase (default path, no passphrase),
+ * anything else a private key. *out: release with gdb_id_free(). */
+int gdb_id_from_secret(const char *key_or_mnemonic, gdb_identity **out);
+/* The identity's EIP-55 address. Valid while id lives. */
+const char *gdb_id_address(const gdb_identity *id);
+/* Exports the private key as "0x" + 64 hex digits (wipe out after use). */
+void gdb_id_private_key(const gdb_identity *id, char out[GDB_PRIVKEY_BUFSZ]);
+/* Wipes the key and frees the identity. NULL is a no-op. */
+void gdb_id_free(gdb_identity *id);
+
+/* ── identity files (docs/identity.md): the key under a passphrase ── */
+
+/* scrypt cost: N = 2^log2_n, block size r, parallelism p; memory is 128 * r * N bytes. */
+typedef struct gdb_id_kdf {
+  uint8_t log2_n;
+  uint32_t r, p;
+} gdb_id_kdf;
+/* The default: N = 2^17, r = 8, p = 1 (128 MiB, about half a second here; docs/identity.md). */
+#define GDB_ID_KDF_DEFAULT ((gdb_id_kdf){17, 8, 1})
+
+/* Writes id to a new file at path (mode 0600), its key encrypted with AES-256-GCM under a key
+ * scrypt derives from passphrase (kdf NULL: GDB_ID_KDF_DEFAULT). Never replaces a file:
+ * GDB_EINVAL if path exists. */
+int gdb_id_save(const gdb_identity *id, const char *path, const char *passphrase,
+                const gdb_id_kdf *kdf);
+/* Unlocks an identity file. Errors, each with its own message: GDB_ENOTFOUND (no file),
+ * GDB_ECRYPTO (wrong passphrase), GDB_ECORRUPT (truncated, or modified since it was written),
+ * GDB_EVERSION (a newer format), GDB_EINVAL (not an identity file). *out: gdb_id_free(). */
+int gdb_id_load(const char *path, const char *passphrase, gdb_identity **out);
+
+/* ── signatures (EIP-191 personal_sign) and verdicts ── */
+
+/* Why a signature was refused. gdb_sm_reason_name() gives the reason of spec/SIGNING.md
+ * ("missing-fields", "address-mismatch", "invalid-signature", and "stale" for envelopes);
+ * gdb_sm_reason_detail() the specific cause ("signature-high-s", "address-checksum", ...). */
+typedef enum gdb_sm_reason {
+  GDB_SM_OK = 0,
+  GDB_SM_MISSING_FIELDS,    /* missing-fields: signature, originUser or originEthAddress absent */
+  GDB_SM_FIELD_TYPE,        /* missing-fields: one of them is not a string (at: not a number) */
+  GDB_SM_ADDRESS_MISMATCH,  /* address-mismatch: originUser differs from originEthAddress */
+  GDB_SM_ADDRESS_FORMAT,    /* address-mismatch: a claimed address is not 0x + 40 hex digits */
+  GDB_SM_ADDRESS_CHECKSUM,  /* address-mismatch: mixed-case address with a wrong EIP-55 checksum */
+  GDB_SM_SIGNER_MISMATCH,   /* invalid-signature: recovers an address other than the claimed */
+  GDB_SM_SIG_LENGTH,        /* invalid-signature: not 0x + 130 hex digits long */
+  GDB_SM_SIG_NOT_HEX,       /* invalid-signature: no 0x prefix, or a non-hex digit */
+  GDB_SM_SIG_V,             /* invalid-signature: v is not 27 or 28 */
+  GDB_SM_SIG_HIGH_S,        /* invalid-signature: s above n/2 (malleated; signers emit low s) */
+  GDB_SM_SIG_RANGE,         /* invalid-signature: r or s is zero or not below the curve order */
+  GDB_SM_SIG_UNRECOVERABLE, /* invalid-signature: no public key recovers from (r, s, v) */
+  GDB_SM_STALE,             /* stale: an envelope's "at" is outside the freshness window */
+} gdb_sm_reason;
+const char *gdb_sm_reason_name(gdb_sm_reason r);
+const char *gdb_sm_reason_detail(gdb_sm_reason r);
+
+/* The outcome of a verification. signer is the recovered address (EIP-55) when ok, "" if not:
+ * the verified signer is always the recovered key, never a claimed field. */
+typedef struct gdb_sm_verdict {
+  bool ok;
+  gdb_sm_reason reason;
+  char signer[GDB_ADDRESS_BUFSZ];
+} gdb_sm_verdict;
+
+/* personal_sign: secp256k1 ECDSA (RFC 6979, low s) over
+ * Keccak-256("\x19Ethereum Signed Message:\n" + decimal length + msg), as 0x + r + s + v. */
+int gdb_sm_sign_message(const gdb_identity *id, const void *msg, size_t len,
+                        char sig[GDB_SIGNATURE_BUFSZ]);
+/* Recovers the signer of sig (sig_len bytes of text) over msg into v. Returns GDB_OK whether
+ * or not a signer was recovered (v says which and why). */
+int gdb_sm_recover_message(const void *msg, size_t len, const char *sig, size_t sig_len,
+                           gdb_sm_verdict *v);
+
+/* ── signed operations (spec/SIGNING.md) ── */
+
+/* Signs an operation given as a JSON object: sets originUser and originEthAddress to the
+ * identity's address, signs the canonical JSON of everything but originEthAddress and
+ * signature, adds signature. *out: canonical JSON of the signed operation; caller frees. */
+int gdb_sm_sign_op_json(const gdb_identity *id, const char *json, size_t len, char **out,
+                        size_t *out_len);
+/* Verifies a signed operation given as JSON. GDB_OK when a verdict was reached (v->ok says
+ * which); GDB_EINVAL only when the text is not a JSON object. */
+int gdb_sm_verify_op_json(const char *json, size_t len, gdb_sm_verdict *v);
+/* The exact bytes a JSON operation's signature covers, with originUser set to origin_user
+ * (NULL: as written in the operation). *out: caller frees. */
+int gdb_sm_op_message_json(const char *json, size_t len, const char *origin_user, char **out,
+                           size_t *out_len);
+
+/* The same for a structured operation, whose signed form is that of its JSON form as
+ * gdb_op_to_json() prints it: "type" ("upsert", "remove", "link"), "id" (upsert, remove) or
+ * "sourceId" and "targetId" (link), "value" when op->value is set, "timestamp":
+ * {"logical", "physical"}, "origin" when op->origin is set and not empty, and every entry of
+ * op->extra (an entry that would repeat one of those fields is an error). So the message of
+ * op equals gdb_sm_op_message_json() of gdb_op_to_json(op), and the signature covers origin:
+ * a layer that signs local operations sets origin to the signer's address (or leaves it empty)
+ * before signing, and no peer can change it in transit. */
+int gdb_sm_op_message(const gdb_op *op, const char *origin_user, char **out, size_t *out_len);
+/* Signs op: *extra receives op->extra (any originUser, originEthAddress, signature replaced)
+ * plus originUser, originEthAddress and signature, as a canonical MessagePack map to use as
+ * the signed op's extra. Caller frees *extra. */
+int gdb_sm_sign_op(const gdb_identity *id, const gdb_op *op, uint8_t **extra, size_t *extra_len);
+/* Verifies op from the originUser, originEthAddress and signature in op->extra. GDB_OK when a
+ * verdict was reached; GDB_EINVAL if op->extra or op->value is not MessagePack. */
+int gdb_sm_verify_op(const gdb_op *op, gdb_sm_verdict *v);
+/* Verifies n operations into verdicts[n] on up to `threads` threads (<= 1: the caller's only),
+ * for the sync path. Returns the first error of gdb_sm_verify_op (its verdict is not ok). */
+int gdb_sm_verify_ops(const gdb_op *ops, size_t n, gdb_sm_verdict *verdicts, int threads);
+
+/* ── signed envelopes (application messages) ── */
+
+/* The default freshness window of a receiver: |now - at| <= 60 s. */
+#define GDB_SM_ENVELOPE_MAX_AGE_MS 60000
+/* {"at":at_ms,"from":ADDRESS,"kind":kind,"signature":S,"value":VALUE} in canonical JSON, S
+ * signing the canonical JSON of {at, from, kind, value}. value_json: any JSON value.
+ * *out: caller frees. */
+int gdb_sm_envelope_sign(const gdb_identity *id, const char *kind, int64_t at_ms,
+                         const char *value_json, size_t len, char **out, size_t *out_len);
+/* Accepts an envelope when its signature recovers "from" and |now_ms - at| <= max_age_ms.
+ * GDB_OK when a verdict was reached; GDB_EINVAL when the text is not a JSON object. */
+int gdb_sm_envelope_verify(const char *json, size_t len, int64_t now_ms, int64_t max_age_ms,
+                           gdb_sm_verdict *v);
+
+/* ── sealed values: readable only by their owner ── */
+
+typedef enum gdb_seal_state {
+  GDB_SEAL_OPENED = 0, /* a value sealed by this identity: *out is the value inside */
+  GDB_SEAL_PLAIN,      /* not a sealed wrapper: *out is a copy of the input */
+  GDB_SEAL_FOREIGN,    /* sealed for another owner: *out is a copy of the wrapper, unopened */
+  GDB_SEAL_UNREADABLE, /* owned by this address but it does not open (modified, or another
+                        * key or format version): *out is a copy of the wrapper */
+} gdb_seal_state;
+
+/* Seals a value (canonical or not MessagePack) for this identity:
+ * {"_sealed":1,"owner":ADDRESS,"payload":BASE64} as canonical MessagePack, the payload being
+ * AES-256-GCM (random nonce) of the value's canonical JSON under a key HKDF-SHA256 derives from
+ * the private key. *out: caller frees. */
+int gdb_sm_seal(const gdb_identity *id, const uint8_t *value, size_t len, uint8_t **out,
+                size_t *out_len);
+/* Opens a value if this identity sealed it; any other value comes back unchanged, *state
+ * saying why (never an error that tells anything about someone else's value). *out: caller
+ * frees. */
+int gdb_sm_open(const gdb_identity *id, const uint8_t *value, size_t len, uint8_t **out,
+                size_t *out_len, gdb_seal_state *state);
+/* The same with JSON text in and canonical JSON out. */
+int gdb_sm_seal_json(const gdb_identity *id, const char *json, size_t len, char **out,
+                     size_t *out_len);
+int gdb_sm_open_json(const gdb_identity *id, const char *json, size_t len, char **out,
+                     size_t *out_len, gdb_seal_state *state);
 
 /* ══════════════════ WebRTC data channels (rtc) ══════════════════ */
 /* (section owned by src/net/rtc) */

@@ -61,5 +61,7 @@ int cmd_bench(const cli_global *g, int argc, char **argv);
 int cmd_relay(const cli_global *g, int argc, char **argv);
 int cmd_nostr(const cli_global *g, int argc, char **argv);
 int cmd_rtc(const cli_global *g, int argc, char **argv);
+int cmd_id(const cli_global *g, int argc, char **argv);
+int cmd_sm(const cli_global *g, int argc, char **argv);
 
 #endif

@@ -32,7 +32,9 @@ static const cli_command COMMANDS[] = {
     {"relay", cmd_relay, NULL, "relay [--port N] [--bind ADDR]  run the embedded Nostr relay"},
     {"nostr", cmd_nostr, NULL, "nostr publish|sub|room ...      Nostr signaling diagnostics"},
     {"rtc", cmd_rtc, NULL, "rtc answer|offer [OPTIONS]      WebRTC data channel peer (JSON signaling)"},
-    {"bench", cmd_bench, NULL, "bench core|relay|rtc [...]      run a benchmark, print JSON"},
+    {"id", cmd_id, NULL, "id new|address|import ...       identities and keys (docs/identity.md)"},
+    {"sm", cmd_sm, NULL, "sm canon|sign|verify|envelope|envelope-verify|seal|open   (docs/signing.md)"},
+    {"bench", cmd_bench, NULL, "bench core|relay|rtc|sm [...]   run a benchmark, print JSON"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

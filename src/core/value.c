@@ -12,6 +12,7 @@
 #include "core/error.h"
 #include "core/mp.h"
 
+#include <float.h>
 #include <locale.h>
 #include <math.h>
 #include <msgpack.h>
@@ -84,39 +85,91 @@ static locale_t c_locale(void) {
   return loc;
 }
 
+/* Exact powers of ten (every 10^k with k <= 22 is a double). */
+static const double POW10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8,  1e9,  1e10, 1e11,
+                               1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* The shortest round-trip digits of finite x > 0 when they number at most 15 and x has a
+ * decimal form with at most 22 fractional digits: y = x * 10^k integral with |y| < 10^15, and
+ * y / 10^k (IEEE division of two exact values: the correctly rounded quotient, which is what
+ * strtod returns for that decimal) == x. A decimal of at most 15 significant digits that
+ * round-trips is the correctly rounded 15-digit form of x (its distance to x, at most half an
+ * ulp or 1.2e-16 relative, is below half a unit of the 15th digit, 5e-16 relative), so it is
+ * the shortest form, as the slow path would find. Returns the digit count (0: use the slow
+ * path); *n is the decimal exponent, x = 0.d1d2... * 10^n. Numbers as typed by people (12.25,
+ * 0.1, 3.14159, 1e-7) take this path: one multiply per candidate k, no printf, no strtod. */
+static int shortest_digits_fast(double x, char digits[20], int *n) {
+  for (int k = 0; k <= 22; k++) {
+    double y = x * POW10[k];
+    if (y >= 1e15) return 0;
+    if (y != trunc(y) || y / POW10[k] != x) continue;
+    uint64_t u = (uint64_t)y;
+    if (u == 0) return 0;
+    char tmp[20];
+    int len = 0;
+    for (; u; u /= 10) tmp[len++] = (char)('0' + u % 10);
+    int lead = len; /* digits before trailing zeros are dropped */
+    int zeros = 0;
+    while (zeros < len - 1 && tmp[zeros] == '0') zeros++;
+    for (int i = 0; i < len - zeros; i++) digits[i] = tmp[len - 1 - i];
+    *n = lead - k;
+    return len - zeros;
+  }
+  return 0;
+}
+
+/* The shortest round-trip digits by printf: the smallest precision whose correctly rounded
+ * form reads back as x. For normal numbers that is the first of 15, 16, 17 that works (at 15,
+ * trailing zeros dropped give any shorter form, by the argument above); subnormals have fewer
+ * significant bits, so their search starts at 1 (more digits never stop round-tripping, so a
+ * binary search finds it). */
+static int shortest_digits_slow(double x, char digits[20], int *n) {
+  locale_t old = uselocale(c_locale());
+  char tmp[40];
+  if (x < DBL_MIN) {
+    int lo = 1, hi = 17;
+    while (lo < hi) {
+      int mid = (lo + hi) / 2;
+      snprintf(tmp, sizeof tmp, "%.*e", mid - 1, x);
+      if (strtod(tmp, NULL) == x)
+        hi = mid;
+      else
+        lo = mid + 1;
+    }
+    snprintf(tmp, sizeof tmp, "%.*e", lo - 1, x);
+  } else {
+    for (int p = 15; p <= 17; p++) {
+      snprintf(tmp, sizeof tmp, "%.*e", p - 1, x);
+      if (p == 17 || strtod(tmp, NULL) == x) break;
+    }
+  }
+  uselocale(old);
+  /* tmp is d[.ddd]e(+|-)XX: split into digits and the exponent. */
+  const char *p = tmp;
+  int k = 0;
+  for (; *p != 'e'; p++)
+    if (*p >= '0' && *p <= '9') digits[k++] = *p;
+  while (k > 1 && digits[k - 1] == '0') k--;
+  *n = atoi(p + 1) + 1;
+  return k;
+}
+
 size_t gdb_format_double(double x, char *out) {
   if (x == 0 || !isfinite(x)) { /* -0 prints as 0; NaN/Infinity never reach canonical values */
     memcpy(out, x == 0 ? "0" : "null", x == 0 ? 2 : 5);
     return x == 0 ? 1 : 4;
   }
-  locale_t old = uselocale(c_locale());
-  char tmp[40];
-  /* The shortest precision that round-trips; more digits never stop round-tripping, so
-   * binary search over 1..17. printf rounds correctly, giving the closest such decimal. */
-  int lo = 1, hi = 17;
-  while (lo < hi) {
-    int mid = (lo + hi) / 2;
-    snprintf(tmp, sizeof tmp, "%.*e", mid - 1, x);
-    if (strtod(tmp, NULL) == x)
-      hi = mid;
-    else
-      lo = mid + 1;
-  }
-  snprintf(tmp, sizeof tmp, "%.*e", lo - 1, x);
-  uselocale(old);
-
-  /* tmp is [-]d[.ddd]e(+|-)XX: split into digits and the exponent. */
-  const char *p = tmp;
   char *o = out;
-  if (*p == '-') *o++ = *p++;
+  if (x < 0) {
+    *o++ = '-';
+    x = -x;
+  }
   char digits[20];
-  int k = 0;
-  for (; *p != 'e'; p++)
-    if (*p >= '0' && *p <= '9') digits[k++] = *p;
-  while (k > 1 && digits[k - 1] == '0') k--;
-  int e = atoi(p + 1);
-  int n = e + 1; /* x = 0.d1d2…dk × 10^n */
+  int n; /* x = 0.d1d2…dk × 10^n */
+  int k = shortest_digits_fast(x, digits, &n);
+  if (!k) k = shortest_digits_slow(x, digits, &n);
 
+  /* Layout as Number::toString (ECMA-262 §6.1.6.1.20). */
   if (k <= n && n <= 21) {
     memcpy(o, digits, (size_t)k);
     o += k;
