@@ -14,5 +14,6 @@ uint64_t bench_rss_bytes(void);
 
 int bench_core(int argc, char **argv);
 int bench_relay(int argc, char **argv);
+int bench_query(int argc, char **argv);
 
 #endif

@@ -31,7 +31,7 @@ static const cli_command COMMANDS[] = {
     {"shell", NULL, cmd_shell, "shell                           interactive prompt for these verbs"},
     {"relay", cmd_relay, NULL, "relay [--port N] [--bind ADDR]  run the embedded Nostr relay"},
     {"nostr", cmd_nostr, NULL, "nostr publish|sub|room ...      Nostr signaling diagnostics"},
-    {"bench", cmd_bench, NULL, "bench core|relay [...]          run a benchmark, print JSON"},
+    {"bench", cmd_bench, NULL, "bench core|relay|query [...]    run a benchmark, print JSON"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 
