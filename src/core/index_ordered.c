@@ -21,7 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { OE_ELEM = 1, OE_DATE = 2, OE_MIN = 4, OE_MAX = 8 };
+enum { OE_ELEM = 1, OE_DATE = 2, OE_MIN = 4, OE_MAX = 8, OE_INSTANT = 16 };
 
 typedef struct oent {
   uint64_t prefix;  /* range: sort-key prefix; eq: hash of the value bytes */
@@ -57,7 +57,8 @@ static inline int probe_tie(const oent *a, const oent *b) {
 }
 
 static inline gdb_skey key_of(const oent *e) {
-  return (gdb_skey){.cls = e->cls, .date = e->flags & OE_DATE, .len = e->len, .prefix = e->prefix, .p = e->p};
+  return (gdb_skey){.cls = e->cls, .date = e->flags & OE_DATE, .instant = e->flags & OE_INSTANT, .len = e->len,
+                    .prefix = e->prefix, .p = e->p};
 }
 
 static int range_cmp(const void *x, const void *y, const void *ctx) {
@@ -325,7 +326,7 @@ static void skey_probe(const gdb_skey *k, uint8_t flags, oent *e) {
   e->prefix = k->prefix;
   e->p = k->p;
   e->len = k->len;
-  e->flags = flags | (k->date ? OE_DATE : 0);
+  e->flags = flags | (k->date ? OE_DATE : 0) | (k->instant ? OE_INSTANT : 0);
 }
 
 static size_t lookup(const gdb_index *ix, const qexpr *pred, oent_fn fn, void *data) {

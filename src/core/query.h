@@ -45,6 +45,7 @@ enum {
 typedef struct gdb_skey {
   uint8_t cls;
   bool date;        /* a string that is an ISO-8601 date */
+  bool instant;     /* a date bound of a comparison: equal to every spelling of its instant */
   uint32_t len;     /* bytes at p */
   uint64_t prefix;  /* order-preserving summary: a whole number, or a string's first 8 bytes */
   const uint8_t *p; /* string bytes, or canonical bytes of objects, arrays and blobs */

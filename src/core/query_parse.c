@@ -279,6 +279,14 @@ qpath *gdb_qpath_compile(qarena *a, const char *text, const char *verb) {
 
 /* ── operands ── */
 
+/* A whole number in [lo, hi] (JSON numbers arrive as JavaScript numbers, integral or not). */
+static bool whole(const json_t *j, double lo, double hi, int64_t *out) {
+  double d = json_number_value(j);
+  if (!json_is_number(j) || !(d >= lo && d <= hi) || d != floor(d)) return false;
+  *out = (int64_t)d;
+  return true;
+}
+
 static bool scalar_class_ok(const json_t *j) {
   return json_is_number(j) || json_is_string(j) || json_is_boolean(j);
 }
@@ -293,6 +301,7 @@ static bool bound(pctx *c, const json_t *j, gdb_skey *k, const char *op, const c
   uint32_t len;
   if (!encode(c, j, &p, &len)) return false;
   if (!gdb_skey_of(p, p + len, k)) return perr(c, "%s: bad operand", op), false;
+  k->instant = k->date; /* dates compare by instant: "…T09:00Z" equals "…T09:00:00.000Z" */
   return true;
 }
 
@@ -512,10 +521,11 @@ static qexpr *parse_op(pctx *c, const char *op, const json_t *v, const json_t *o
     return e;
   }
   if (!strcmp(op, "$size")) {
-    if (!json_is_integer(v) || json_integer_value(v) < 0)
+    int64_t size;
+    if (!whole(v, 0, 4294967295.0, &size))
       return perr(c, "$size on \"%s\" needs a non-negative integer (got %s)", fname, kind_name(v));
     if (!(e = mk(c, QOP_SIZE, op))) return NULL;
-    e->n = json_integer_value(v);
+    e->n = size;
     return e;
   }
   if (!strcmp(op, "$elemMatch")) {
@@ -574,7 +584,9 @@ static qexpr *parse_op(pctx *c, const char *op, const json_t *v, const json_t *o
     if (e->geo[0] == 0) return perr(c, "$mod on \"%s\": the divisor truncates to 0", fname);
     return e;
   }
-  if (!strcmp(op, "$and") || !strcmp(op, "$or") || !strcmp(op, "$nor") || !strcmp(op, "$edge"))
+  if (!strcmp(op, "$edge"))
+    return perr(c, "$edge may only appear at the top level of a query or of an $edge sub-query (found on \"%s\")", fname);
+  if (!strcmp(op, "$and") || !strcmp(op, "$or") || !strcmp(op, "$nor"))
     return perr(c, "%s is not a field operator: use it beside fields, as in {\"%s\":[…]}, not inside \"%s\"", op, op, fname);
   if (!strcmp(op, "$depth")) return perr(c, "$depth belongs inside $edge, as in {\"$edge\":{\"$depth\":2,…}}");
   char where[200];
@@ -672,9 +684,10 @@ static bool parse_edge(pctx *c, const json_t *v, int depth, uint32_t stage) {
   if (c->q->stages[stage + 1].filter) return perr(c, "a query has at most one $edge at each level"), false;
   json_t *d = json_object_get(v, "$depth");
   if (d) {
-    if (!json_is_integer(d) || json_integer_value(d) < 1 || json_integer_value(d) > UINT32_MAX)
+    int64_t dmax;
+    if (!whole(d, 1, 4294967295.0, &dmax))
       return perr(c, "$depth needs a positive integer (the most edges to follow from a start node)"), false;
-    c->q->stages[stage + 1].depth = (uint32_t)json_integer_value(d);
+    c->q->stages[stage + 1].depth = (uint32_t)dmax;
   }
   qexpr *sub = parse_query(c, v, depth + 1, stage + 1, true);
   if (!sub) return false;

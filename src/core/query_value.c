@@ -114,7 +114,7 @@ int gdb_skey_cmp(const gdb_skey *a, const gdb_skey *b) {
     if (a->date && gdb_date_norm((const char *)a->p, a->len, na)) pa = na, la = GDB_DATE_NORM_LEN;
     if (b->date && gdb_date_norm((const char *)b->p, b->len, nb)) pb = nb, lb = GDB_DATE_NORM_LEN;
     int r = bytes_cmp(pa, la, pb, lb);
-    if (r) return r;
+    if (r || (a->date && b->date && (a->instant || b->instant))) return r;
     /* the same instant written two ways: order by the text, so the order stays total */
     return bytes_cmp(a->p, a->len, b->p, b->len);
   }
