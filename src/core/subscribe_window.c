@@ -186,6 +186,11 @@ void gdb_watch_window_change(gdb_watch *w, gdb_node *before, gdb_node *after, bo
 
 static void release_node(gpointer p) { gdb_node_release(p); }
 
+static gint by_creation(gconstpointer a, gconstpointer b) {
+  const gdb_node *x = *(gdb_node *const *)a, *y = *(gdb_node *const *)b;
+  return x->ord < y->ord ? -1 : x->ord > y->ord;
+}
+
 static GHashTable *members_new(void) {
   return g_hash_table_new_full(g_str_hash, g_str_equal, g_free, release_node);
 }
@@ -231,14 +236,19 @@ void gdb_watch_edge_change(gdb_watch *w, gdb_node *before, gdb_node *after) {
     gdb_node_retain(x);
     g_hash_table_replace(next, g_strndup(gdb_node_idp(x), x->id_len), x);
   }
+  /* those that left, in creation order */
   GHashTableIter it;
   gpointer key, val;
+  GPtrArray *gone = g_ptr_array_new();
   g_hash_table_iter_init(&it, w->members);
   while (g_hash_table_iter_next(&it, &key, &val)) {
     if (g_hash_table_contains(next, key)) continue;
     gdb_node *cur = gdb_graph_live(g, key, strlen(key));
-    gdb_subs_emit(s, w, GDB_EVENT_REMOVED, cur ? cur : val);
+    g_ptr_array_add(gone, cur ? cur : val);
   }
+  g_ptr_array_sort(gone, by_creation);
+  for (guint i = 0; i < gone->len; i++) gdb_subs_emit(s, w, GDB_EVENT_REMOVED, gone->pdata[i]);
+  g_ptr_array_free(gone, TRUE);
   for (size_t i = 0; i < n; i++) {
     gdb_node *x = hits[i].node;
     char idbuf[GDB_ID_BUFSZ];
