@@ -213,8 +213,19 @@ bool gdb_date_norm(const char *s, size_t len, char out[GDB_DATE_NORM_LEN + 1]) {
   int64_t rem = t - days * 86400, yy;
   civil_from_days(days, &yy, &mo, &d);
   if (yy < 0 || yy > 9999) return false;
-  snprintf(out, GDB_DATE_NORM_LEN + 1, "%04d-%02d-%02dT%02d:%02d:%02d.%sZ", (int)yy, mo, d,
-           (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60), frac);
+  /* "YYYY-MM-DDTHH:MM:SS.nnnnnnnnnZ", every field in range by construction */
+  int fields[6] = {(int)yy, mo, d, (int)(rem / 3600), (int)(rem / 60 % 60), (int)(rem % 60)};
+  static const char sep[6] = {'-', '-', 'T', ':', ':', '.'};
+  char *o = out;
+  for (int f = 0; f < 6; f++) {
+    int v = fields[f], w = f ? 2 : 4;
+    for (int k = w - 1; k >= 0; k--, v /= 10) o[k] = (char)('0' + v % 10);
+    o[w] = sep[f];
+    o += w + 1;
+  }
+  memcpy(o, frac, 9);
+  o[9] = 'Z';
+  o[10] = 0;
   return true;
 }
 
