@@ -57,10 +57,11 @@ int gdb_index_new(const char *field, gdb_index_kind kind, gdb_index **out) {
     free(ix);
     return gdb_fail(GDB_EQUERY, "index: \"%.100s\" is an operator, not a field name", field);
   }
-  if (!(ix->path = gdb_qpath_compile(ix->arena, field, "index"))) {
+  int err;
+  if (!(ix->path = gdb_qpath_compile(ix->arena, field, "index", &err))) {
     gdb_qarena_free(ix->arena);
     free(ix);
-    return GDB_EQUERY;
+    return err;
   }
   ix->field = ix->path->text;
   if (!ops->init(ix)) {
@@ -111,7 +112,8 @@ bool gdb_index_exact(const gdb_index *ix, const qexpr *pred) {
   return ops_of(ix->kind)->exact && (ix->kind != GDB_INDEX_TEXT || ix->multi == 0);
 }
 bool gdb_index_dups(const gdb_index *ix, const qexpr *pred) {
-  return ix->multi > 0 || pred->op == QOP_IN;
+  /* geo: two longitude ranges (across 180°) can share the cells at their ends */
+  return ix->multi > 0 || pred->op == QOP_IN || ix->kind == GDB_INDEX_GEO;
 }
 bool gdb_index_creation_ordered(const gdb_index *ix, const qexpr *pred) {
   /* one eq run, or the rarest word's posting */

@@ -213,8 +213,9 @@ typedef struct gdb_query {
  * GDB_EQUERY with a message on malformed input. *out: free with gdb_query_free(). */
 int gdb_query_compile(const char *options, const char *verb, gdb_query **out);
 void gdb_query_free(gdb_query *q);
-/* Compiles one dot path (for indexes). NULL and GDB_EQUERY message when malformed. */
-qpath *gdb_qpath_compile(qarena *a, const char *text, const char *verb);
+/* Compiles one dot path. NULL when malformed (*err GDB_EQUERY, message set) or out of memory
+ * (*err GDB_ENOMEM). */
+qpath *gdb_qpath_compile(qarena *a, const char *text, const char *verb, int *err);
 qarena *gdb_qarena_new(void);
 void gdb_qarena_free(qarena *a);
 /* The closest known operator or option name to word (edit distance), or NULL. */

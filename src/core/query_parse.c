@@ -175,9 +175,9 @@ static void *oom(pctx *c) {
   return NULL;
 }
 
-/* A failure already recorded with gdb_fail (by gdb_qpath_compile). */
-static void *failed(pctx *c) {
-  if (!c->failed) c->code = strstr(gdb_errmsg(), "out of memory") ? GDB_ENOMEM : GDB_EQUERY;
+/* A failure already recorded with gdb_fail (by gdb_qpath_compile), with its code. */
+static void *failed(pctx *c, int code) {
+  if (!c->failed) c->code = code;
   c->failed = true;
   return NULL;
 }
@@ -207,7 +207,8 @@ static qexpr *mk(pctx *c, qop op, const char *name) {
   qexpr *e = gdb_qarena_alloc(c->a, sizeof *e);
   if (!e) return oom(c);
   e->op = (uint8_t)op;
-  e->name = name;
+  /* names come from the JSON tree, which is freed after compiling */
+  if (!(e->name = gdb_qarena_strndup(c->a, name, strlen(name)))) return oom(c);
   return e;
 }
 
@@ -235,7 +236,8 @@ static bool encode(pctx *c, const json_t *j, const uint8_t **out, uint32_t *len)
   return true;
 }
 
-qpath *gdb_qpath_compile(qarena *a, const char *text, const char *verb) {
+qpath *gdb_qpath_compile(qarena *a, const char *text, const char *verb, int *err) {
+  *err = GDB_EQUERY;
   size_t len = strlen(text), nseg = 1;
   if (!len || len > PATH_MAX_LEN) {
     gdb_fail(GDB_EQUERY, "%s: a field name must be 1 to %d bytes (got %zu)", verb, PATH_MAX_LEN, len);
@@ -249,7 +251,7 @@ qpath *gdb_qpath_compile(qarena *a, const char *text, const char *verb) {
   qpath *p = gdb_qarena_alloc(a, sizeof *p + nseg * sizeof(qseg));
   char *copy = p ? gdb_qarena_strndup(a, text, len) : NULL;
   if (!copy) {
-    gdb_fail(GDB_ENOMEM, "out of memory");
+    *err = gdb_fail(GDB_ENOMEM, "out of memory");
     return NULL;
   }
   p->text = copy;
@@ -641,7 +643,8 @@ static qexpr *set_fast(qexpr *f) {
 static qexpr *parse_field(pctx *c, const char *name, const json_t *v, int depth) {
   qexpr *f = mk(c, QOP_FIELD, name);
   if (!f) return NULL;
-  if (!(f->path = gdb_qpath_compile(c->a, name, c->verb))) return failed(c);
+  int err;
+  if (!(f->path = gdb_qpath_compile(c->a, name, c->verb, &err))) return failed(c, err);
   if (json_is_object(v) && json_object_size(v) &&
       json_object_iter_key(json_object_iter((json_t *)v))[0] == '$') {
     /* an operator object, unless it is a blob {"$bin": …} compared for equality */
@@ -767,7 +770,8 @@ static int compile(pctx *c, const json_t *o) {
       if (!json_is_object(v)) return perr(c, "\"query\" must be an object of conditions such as {\"type\":\"user\"}"), GDB_EQUERY;
     } else if (!strcmp(k, "field")) {
       if (!json_is_string(v)) return perr(c, "\"field\" must be the name of the field to sort by (a string)"), GDB_EQUERY;
-      if (!(q->sort = gdb_qpath_compile(c->a, json_string_value(v), c->verb))) return failed(c), c->code;
+      int err;
+      if (!(q->sort = gdb_qpath_compile(c->a, json_string_value(v), c->verb, &err))) return failed(c, err), c->code;
     } else if (!strcmp(k, "order")) {
       const char *s = json_string_value(v);
       if (!s || (strcmp(s, "asc") && strcmp(s, "desc")))

@@ -222,7 +222,8 @@ static bool path_ref(gdb_subs *s, const char *text) {
   if (!p) return false;
   s->paths = p;
   apath *a = &p[s->npaths];
-  if (!(a->arena = gdb_qarena_new()) || !(a->path = gdb_qpath_compile(a->arena, text, "watch"))) {
+  int err;
+  if (!(a->arena = gdb_qarena_new()) || !(a->path = gdb_qpath_compile(a->arena, text, "watch", &err))) {
     gdb_qarena_free(a->arena);
     return false;
   }

@@ -112,6 +112,8 @@ static const char *const QUERIES[] = {
     "{\"query\":{\"g\":{\"$near\":{\"lat\":45,\"lng\":0,\"radius\":150000}}}}",
     "{\"query\":{\"g\":{\"$near\":{\"lat\":1,\"lng\":1,\"radius\":10}}}}",
     "{\"query\":{\"g\":{\"$bbox\":{\"minLat\":42,\"minLng\":-1,\"maxLat\":44.5,\"maxLng\":2}}}}",
+    "{\"query\":{\"g\":{\"$bbox\":{\"minLat\":40,\"minLng\":4,\"maxLat\":50,\"maxLng\":-4}}}}",
+    "{\"query\":{\"g\":{\"$bbox\":{\"minLat\":-90,\"minLng\":-1,\"maxLat\":90,\"maxLng\":-2}}}}",
     "{\"query\":{\"n.x\":3}}",
     "{\"query\":{\"n.x\":{\"$gte\":8}}}",
     "{\"query\":{\"k\":{\"$gt\":20},\"s\":\"blue\"}}",
