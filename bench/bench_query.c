@@ -16,8 +16,12 @@
  *   sub_update_us        per write per affected subscription: S subscriptions that all see
  *                        each write (updated events delivered to callbacks)
  *   sub_unaffected_us    per write with S subscriptions anchored on other values
- *   index_build_ms       building the eq, range and text indexes on N nodes
- *   open_s / open_indexed_s  reopening a file of N nodes without / with three indexes
+ *   index_build_ms       creating the eq (status, type, name) and range (age) indexes on N nodes
+ *   text_index_build_ms  creating the text index
+ *   open_s / open_indexed_s  reopening a file of N nodes without / with three declared indexes
+ *                        (declared indexes are built when a query first needs them)
+ *   first_query_ms       the step-3 query right after the indexed reopen: builds the status
+ *                        and age indexes, then answers
  */
 #include "bench.h"
 
@@ -152,7 +156,7 @@ static int bench_subs(size_t subs, double *affected_us, double *unaffected_us) {
   return 0;
 }
 
-static int bench_open(size_t n, const char *dir, double *open_s, double *open_indexed_s) {
+static int bench_open(size_t n, const char *dir, double *open_s, double *open_indexed_s, double *first_ms) {
   char tmpl[512], path[600];
   snprintf(tmpl, sizeof tmpl, "%s/genosdb-bench-XXXXXX", dir);
   if (!mkdtemp(tmpl)) return die("mkdtemp");
@@ -168,6 +172,11 @@ static int bench_open(size_t n, const char *dir, double *open_s, double *open_in
   t0 = bench_now_ns();
   if (gdb_open(path, NULL, &db)) return die("reopen indexed");
   *open_indexed_s = ms_since(t0) / 1e3;
+  gdb_result *r;
+  t0 = bench_now_ns();
+  if (gdb_map(db, "{\"query\":{\"age\":{\"$gt\":50},\"status\":\"active\"}}", &r)) return die("first query");
+  *first_ms = ms_since(t0);
+  gdb_result_free(r);
   gdb_close(db);
   char cmd[700];
   snprintf(cmd, sizeof cmd, "rm -rf '%s'", tmpl);
@@ -233,15 +242,15 @@ int bench_query(int argc, char **argv) {
 
   double sub_us, sub_cold_us;
   if (bench_subs(subs, &sub_us, &sub_cold_us)) return 3;
-  double open_s = -1, open_indexed_s = -1;
-  if (do_open && bench_open(n, dir, &open_s, &open_indexed_s)) return 3;
+  double open_s = -1, open_indexed_s = -1, first_ms = -1;
+  if (do_open && bench_open(n, dir, &open_s, &open_indexed_s, &first_ms)) return 3;
 
   printf("{\"nodes\":%zu,\"filter_scan_ms\":%.3f,\"sort_limit_ms\":%.3f,\"edge_chain_ms\":%.3f,"
          "\"filter_index_ms\":%.3f,\"filter_index_eq_ms\":%.4f,\"sort_limit_index_ms\":%.4f,"
          "\"edge_chain_index_ms\":%.3f,\"text_scan_ms\":%.3f,\"text_ms\":%.3f,\"text_results\":%ld,"
          "\"subs\":%zu,\"sub_update_us\":%.3f,\"sub_unaffected_us\":%.3f,\"index_build_ms\":%.1f,"
-         "\"text_index_build_ms\":%.1f,\"open_s\":%.3f,\"open_indexed_s\":%.3f}\n",
+         "\"text_index_build_ms\":%.1f,\"open_s\":%.3f,\"open_indexed_s\":%.3f,\"first_query_ms\":%.1f}\n",
          n, filter_scan, sort_scan, edge_scan, filter_idx, eq_idx, sort_idx, edge_idx, text_scan, text_idx,
-         want_text, subs, sub_us, sub_cold_us, build_ms, text_build_ms, open_s, open_indexed_s);
+         want_text, subs, sub_us, sub_cold_us, build_ms, text_build_ms, open_s, open_indexed_s, first_ms);
   return 0;
 }

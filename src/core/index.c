@@ -83,11 +83,17 @@ void gdb_index_free(gdb_index *ix) {
 int gdb_index_build(gdb_index *ix, gdb_graph *g) {
   int rc = ops_of(ix->kind)->build(ix, g);
   ix->broken = rc != GDB_OK;
+  ix->built = true;
   return rc;
 }
 
+bool gdb_index_ready(gdb_index *ix, gdb_graph *g) {
+  if (!ix->built) gdb_index_build(ix, g);
+  return !ix->broken;
+}
+
 void gdb_index_update(gdb_index *ix, gdb_node *before, gdb_node *after) {
-  if (ix->broken) return;
+  if (ix->broken || !ix->built) return; /* an unbuilt index reads the graph when built */
   const gdb_index_ops *ops = ops_of(ix->kind);
   bool bl = before && gdb_node_live(before), al = after && gdb_node_live(after);
   if (bl && al && gdb_node_valuep(before) == gdb_node_valuep(after)) {
@@ -127,8 +133,8 @@ void gdb_index_walk(const gdb_index *ix, bool desc, const qhit *from, gdb_index_
 void gdb_index_describe(const gdb_index *ix, gdb_buf *out) {
   gdb_buf_puts(out, "{\"field\":");
   gdb_json_escape(out, ix->field, strlen(ix->field));
-  gdb_buf_printf(out, ",\"kind\":\"%s\",\"entries\":%zu%s}", gdb_index_kind_name(ix->kind),
-                 ix->entries, ix->broken ? ",\"broken\":true" : "");
+  gdb_buf_printf(out, ",\"kind\":\"%s\",\"entries\":%zu%s%s}", gdb_index_kind_name(ix->kind),
+                 ix->entries, ix->broken ? ",\"broken\":true" : "", ix->built ? "" : ",\"built\":false");
 }
 
 /* ── postings ── */

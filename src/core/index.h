@@ -34,6 +34,7 @@ struct gdb_index {
   size_t entries;  /* index entries held */
   size_t multi;    /* entries from array elements or paths through arrays */
   bool broken;     /* an update failed (out of memory): not used until rebuilt */
+  bool built;      /* contents are current; declarations read at open are built on first use */
 };
 
 /* Creates an empty index (GDB_EQUERY when field is not a valid dot path). *out: free with
@@ -42,6 +43,8 @@ int gdb_index_new(const char *field, gdb_index_kind kind, gdb_index **out);
 void gdb_index_free(gdb_index *ix);
 /* Fills the index from every live node of g (replacing what it held). */
 int gdb_index_build(gdb_index *ix, gdb_graph *g);
+/* Builds the index if it is not built yet (database lock held). False when that failed. */
+bool gdb_index_ready(gdb_index *ix, gdb_graph *g);
 /* Applies one record change (either may be NULL or not live). */
 void gdb_index_update(gdb_index *ix, gdb_node *before, gdb_node *after);
 

@@ -6,25 +6,35 @@
  *         live node has exactly one "sort" entry (the value its path names, or null when the
  *         field is missing); values inside arrays, and values reached through arrays of
  *         objects, add "element" entries that comparisons find but walks skip.
- *  eq:    entries ordered by (hash of the canonical value bytes, bytes, creation order):
- *         each value's nodes form one run, in creation order; a node whose field is
- *         missing has one "missing" entry (null equality matches it).
+ *  eq:    entries ordered by (two independent 64-bit SipHashes of the canonical value bytes,
+ *         creation order): each value's nodes form one run, in creation order; a node whose
+ *         field is missing has one "missing" entry (null equality matches it). Values are
+ *         told apart by their 128-bit hash (keyed per process), never by reading them, so
+ *         lookups and builds do not touch node memory.
  *
- * Entries carry the key (pointing into the node's stored value, which the node keeps alive)
- * and the node's id and creation order, so comparisons never read the node header: the
- * observer may hand us a snapshot the index has not seen (see index.h).
+ * Entries carry the key (pointing into the node's stored value, which the node keeps alive),
+ * an 8-byte prefix of the node's id, the id and the creation order, so comparisons never
+ * read the node header (the observer may hand us a snapshot the index has not seen, see
+ * index.h) and rarely read the value or id.
+ *
+ * Builds (at open and at creation) sort on integer keys only: an LSD radix sort over
+ * (class, prefix, tie) keeps creation order among equal keys, then the few runs whose order
+ * needs the full value (long strings, dates, objects) or the full id are sorted exactly.
  */
 #include "core/error.h"
 #include "core/hash.h"
 #include "core/index.h"
 
+#include <openssl/rand.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 enum { OE_ELEM = 1, OE_DATE = 2, OE_MIN = 4, OE_MAX = 8, OE_INSTANT = 16 };
 
 typedef struct oent {
-  uint64_t prefix;  /* range: sort-key prefix; eq: hash of the value bytes */
+  uint64_t prefix;  /* range: sort-key prefix; eq: first hash of the value bytes */
+  uint64_t tie;     /* range: the id's first 8 bytes (big-endian); eq: second hash */
   const uint8_t *p; /* range: gdb_skey.p; eq: value bytes (NULL when missing) */
   const char *id;
   gdb_node *node;
@@ -61,18 +71,22 @@ static inline gdb_skey key_of(const oent *e) {
                     .prefix = e->prefix, .p = e->p};
 }
 
+/* True when two entries with equal class and prefix may still differ in key. */
+static inline bool needs_full(uint8_t cls) { return cls != QCLS_NULL && cls != QCLS_NUM && cls != QCLS_BOOL; }
+
 static int range_cmp(const void *x, const void *y, const void *ctx) {
   (void)ctx;
   const oent *a = x, *b = y;
   if (a->cls != b->cls) return a->cls < b->cls ? -1 : 1;
   if (a->prefix != b->prefix) return a->prefix < b->prefix ? -1 : 1;
-  if (a->cls != QCLS_NULL && a->cls != QCLS_NUM && a->cls != QCLS_BOOL) {
+  if (needs_full(a->cls)) {
     gdb_skey ka = key_of(a), kb = key_of(b);
     int r = gdb_skey_cmp(&ka, &kb);
     if (r) return r;
   }
   int t = probe_tie(a, b);
   if (t != 2) return t;
+  if (a->tie != b->tie) return a->tie < b->tie ? -1 : 1;
   return bytes_cmp(a->id, a->idlen, b->id, b->idlen);
 }
 
@@ -80,12 +94,23 @@ static int eq_cmp(const void *x, const void *y, const void *ctx) {
   (void)ctx;
   const oent *a = x, *b = y;
   if (a->prefix != b->prefix) return a->prefix < b->prefix ? -1 : 1;
+  if (a->tie != b->tie) return a->tie < b->tie ? -1 : 1;
   if (a->cls != b->cls) return a->cls < b->cls ? -1 : 1;
-  int r = bytes_cmp(a->p, a->len, b->p, b->len);
-  if (r) return r;
   int t = probe_tie(a, b);
   if (t != 2) return t;
   return a->ord < b->ord ? -1 : a->ord > b->ord;
+}
+
+static uint8_t second_key[16];
+static pthread_once_t second_once = PTHREAD_ONCE_INIT;
+static void second_init(void) {
+  if (RAND_bytes(second_key, sizeof second_key) != 1) abort();
+}
+
+static uint64_t id_prefix(const char *id, size_t len) {
+  uint64_t v = 0;
+  for (size_t i = 0; i < 8; i++) v = v << 8 | (i < len ? (uint8_t)id[i] : 0);
+  return v;
 }
 
 /* ── entries of a node ── */
@@ -95,6 +120,7 @@ static bool value_entry(bool eq, const uint8_t *p, const uint8_t *end, oent *e) 
     if (!p) {
       e->cls = 1;
       e->prefix = 0;
+      e->tie = 0;
       e->p = (const uint8_t *)"";
       e->len = 0;
       return true;
@@ -105,6 +131,8 @@ static bool value_entry(bool eq, const uint8_t *p, const uint8_t *end, oent *e) 
     e->p = p;
     e->len = (uint32_t)(q - p);
     e->prefix = gdb_hash(p, e->len);
+    pthread_once(&second_once, second_init);
+    e->tie = gdb_siphash(second_key, p, e->len, 1, 3);
     return true;
   }
   gdb_skey k;
@@ -127,12 +155,14 @@ typedef struct apply_ctx {
   oent *out;
   size_t nout, cap;
   bool out_stack; /* out is caller storage: copy to the heap to grow */
+  const uint8_t *sortp; /* range: the value of the sort entry (not repeated as an element) */
 } apply_ctx;
 
 static void base_entry(const gdb_node *n, oent *e) {
   memset(e, 0, sizeof *e);
   e->id = gdb_node_idp(n);
   e->idlen = n->id_len;
+  e->tie = id_prefix(e->id, e->idlen); /* eq entries replace it with the second hash */
   e->node = (gdb_node *)n;
   e->ord = n->ord;
 }
@@ -177,8 +207,8 @@ static bool on_value(const uint8_t *p, const uint8_t *end, bool element, void *d
   /* range: every value is an element entry (the sort entry was made first); eq: all but the
    * first value of the node */
   bool elem = x->im->eq ? x->values > 0 : true;
-  (void)element;
   x->values++;
+  if (!x->im->eq && !element && p == x->sortp) return false; /* the sort entry already */
   if (!value_entry(x->im->eq, p, end, &e)) return false;
   if (elem) e.flags |= OE_ELEM;
   put_entry(x, &e);
@@ -189,10 +219,12 @@ static void node_entries(apply_ctx *x) {
   const gdb_node *n = x->n;
   const uint8_t *v = gdb_node_valuep(n), *end = v + n->value_len;
   x->values = 0;
+  x->sortp = NULL;
   if (!x->im->eq) {
     oent e;
     base_entry(n, &e);
-    if (value_entry(false, gdb_qpath_single(x->ix->path, v, end), end, &e)) put_entry(x, &e);
+    x->sortp = gdb_qpath_single(x->ix->path, v, end);
+    if (value_entry(false, x->sortp, end, &e)) put_entry(x, &e);
   }
   gdb_index_values(x->ix, n, on_value, x);
   if (x->im->eq && x->values == 0) {
@@ -238,20 +270,107 @@ static void oi_free(gdb_index *ix) {
   free(im);
 }
 
-/* Sorting for builds: the set's order, with sort entries before equal element entries. */
-static int build_cmp(const void *a, const void *b, void *ctx) {
+/* ── builds ── */
+
+typedef struct rkey {
+  uint64_t k;
+  uint32_t idx, pad;
+} rkey;
+
+/* Stable LSD radix sort of a by 64-bit k, 16 bits a pass; passes where every key has the
+ * same digit are skipped. Returns the sorted array (a or b). */
+static rkey *radix_sort(rkey *a, rkey *b, size_t n, size_t *count) {
+  for (int shift = 0; shift < 64; shift += 16) {
+    memset(count, 0, 65536 * sizeof *count);
+    for (size_t i = 0; i < n; i++) count[(a[i].k >> shift) & 0xffff]++;
+    if (count[(a[0].k >> shift) & 0xffff] == n) continue;
+    size_t sum = 0;
+    for (size_t d = 0; d < 65536; d++) {
+      size_t c = count[d];
+      count[d] = sum;
+      sum += c;
+    }
+    for (size_t i = 0; i < n; i++) b[count[(a[i].k >> shift) & 0xffff]++] = a[i];
+    rkey *t = a;
+    a = b;
+    b = t;
+  }
+  return a;
+}
+
+static int full_cmp(const void *a, const void *b, void *ctx) {
   const oimpl *im = ctx;
   int r = im->set.cmp(a, b, NULL);
   if (r) return r;
+  /* equal entries come from one node (a sort entry and its duplicate element): sort first */
   return (((const oent *)a)->flags & OE_ELEM) - (((const oent *)b)->flags & OE_ELEM);
+}
+
+/* Sorts v (collected in creation order) into the set's order; returns the sorted array (v
+ * is freed) or NULL (v kept) when out of memory.
+ *  eq:    by the first hash (stable, so creation order within a value), then the rare runs of
+ *         equal first hashes but different second hashes are sorted exactly;
+ *  range: by the id prefix, then (stable) by the key prefix, then by class; runs that need
+ *         the full key or the full id are sorted exactly. */
+static oent *sort_entries(oimpl *im, oent *v, size_t n) {
+  rkey *a = malloc(n * sizeof *a), *b = malloc(n * sizeof *b);
+  size_t *count = malloc(65536 * sizeof *count);
+  oent *out = malloc(n * sizeof *out);
+  if (!a || !b || !count || !out) {
+    free(a), free(b), free(count), free(out);
+    return NULL;
+  }
+  rkey *r;
+  for (size_t i = 0; i < n; i++) a[i] = (rkey){im->eq ? v[i].prefix : v[i].tie, (uint32_t)i, 0};
+  r = radix_sort(a, b, n, count);
+  if (!im->eq) {
+    rkey *o = r == a ? b : a;
+    for (size_t i = 0; i < n; i++) o[i] = (rkey){v[r[i].idx].prefix, r[i].idx, 0};
+    r = radix_sort(o, r, n, count);
+    bool one_class = true;
+    for (size_t i = 1; i < n && one_class; i++) one_class = v[r[i].idx].cls == v[r[0].idx].cls;
+    if (!one_class) {
+      o = r == a ? b : a;
+      for (size_t i = 0; i < n; i++) o[i] = (rkey){v[r[i].idx].cls, r[i].idx, 0};
+      r = radix_sort(o, r, n, count);
+    }
+  }
+  for (size_t i = 0; i < n; i++) out[i] = v[r[i].idx];
+  free(a), free(b), free(count), free(v);
+  v = out;
+  /* runs the integer keys could not order */
+  for (size_t i = 0; i < n;) {
+    size_t j = i + 1;
+    while (j < n && v[j].cls == v[i].cls && v[j].prefix == v[i].prefix) j++;
+    bool exact = true;
+    if (j - i > 1) {
+      if (im->eq) { /* one value (equal second hashes) keeps creation order */
+        for (size_t k = i + 1; exact && k < j; k++) exact = v[k].tie == v[i].tie;
+      } else { /* equal ties from two nodes need their full ids (one node's duplicates merge) */
+        exact = !needs_full(v[i].cls);
+        for (size_t k = i + 1; exact && k < j; k++) exact = v[k].tie != v[k - 1].tie || v[k].ord == v[k - 1].ord;
+      }
+    }
+    if (!exact) qsort_r(v + i, j - i, sizeof *v, full_cmp, im);
+    i = j;
+  }
+  return v;
 }
 
 static int oi_build(gdb_index *ix, gdb_graph *g) {
   oimpl *im = ix->impl;
   apply_ctx x = {.ix = ix, .im = im, .ok = true, .out = NULL};
   x.cap = 0;
-  for (uint32_t i = 0; i < g->nodes.nentries && x.ok; i++) {
-    gdb_node *n = g->nodes.entries[i].item;
+  const gdb_dict_entry *ent = g->nodes.entries;
+  uint32_t ne = g->nodes.nentries;
+  for (uint32_t i = 0; i < ne && x.ok; i++) {
+    /* nodes are read once each: prefetch ahead as scans do */
+    if (i + 32 < ne) __builtin_prefetch(ent[i + 32].item);
+    if (i + 12 < ne) {
+      const gdb_node *a = ent[i + 12].item;
+      if (a && a->value_len) __builtin_prefetch(gdb_node_valuep(a));
+    }
+    gdb_node *n = ent[i].item;
     if (!n || !gdb_node_live(n)) continue;
     x.n = n;
     if (!x.out) { /* first entry: reserve for all (one entry per node is typical) */
@@ -260,17 +379,22 @@ static int oi_build(gdb_index *ix, gdb_graph *g) {
     }
     node_entries(&x);
   }
-  if (!x.ok) {
+  oent *sorted = x.ok && x.nout ? sort_entries(im, x.out, x.nout) : x.out;
+  if (!x.ok || (x.nout && !sorted)) {
     free(x.out);
     return gdb_fail(GDB_ENOMEM, "out of memory");
   }
-  if (x.nout) qsort_r(x.out, x.nout, sizeof *x.out, build_cmp, im);
+  x.out = sorted;
   size_t w = 0, multi = 0;
   for (size_t r = 0; r < x.nout; r++) {
-    if (w && im->set.cmp(&x.out[w - 1], &x.out[r], NULL) == 0) continue;
-    multi += (x.out[r].flags & OE_ELEM) != 0;
+    /* duplicates come from one node: same creation order, equal keys; keep the sort entry */
+    if (w && x.out[w - 1].ord == x.out[r].ord && im->set.cmp(&x.out[w - 1], &x.out[r], NULL) == 0) {
+      if (!(x.out[r].flags & OE_ELEM)) x.out[w - 1] = x.out[r];
+      continue;
+    }
     x.out[w++] = x.out[r];
   }
+  for (size_t r = 0; r < w; r++) multi += (x.out[r].flags & OE_ELEM) != 0;
   bool ok = gdb_oset_build(&im->set, x.out, w);
   free(x.out);
   if (!ok) return gdb_fail(GDB_ENOMEM, "out of memory");
@@ -387,6 +511,7 @@ void gdb_index_ordered_walk(const gdb_index *ix, bool desc, const qhit *from, gd
     skey_probe(&from->key, 0, &probe);
     probe.id = gdb_node_idp(from->node);
     probe.idlen = from->node->id_len;
+    probe.tie = id_prefix(probe.id, probe.idlen);
     if (desc) {
       it = gdb_oset_lower(s, &probe, NULL);
       if (!gdb_oset_prev(s, &it)) return;

@@ -44,15 +44,15 @@ int gdb_qstate_open(gdb_t *db, struct gdb_store *store, gdb_qstate **out) {
   int rc = gdb_subs_new(qs, &qs->subs);
   const char *const *decl = NULL;
   size_t n = store && !rc ? gdb_store_indexes(store, &decl) : 0;
-  gdb_graph *g = gdb_db_graph(db);
   for (size_t i = 0; !rc && i < n; i++) {
     gdb_index_kind kind;
     gdb_index *ix;
-    /* a declaration this build cannot read is skipped (it can still be dropped) */
+    /* a declaration this build cannot read is skipped (it can still be dropped); contents
+     * are built when a query first needs them, so opening costs nothing per index */
     if (gdb_index_kind_parse(decl[2 * i + 1], &kind) || gdb_index_new(decl[2 * i], kind, &ix)) continue;
-    if ((rc = gdb_index_build(ix, g)) || !add_index(qs, ix)) {
+    if (!add_index(qs, ix)) {
       gdb_index_free(ix);
-      if (!rc) rc = gdb_fail(GDB_ENOMEM, "out of memory");
+      rc = gdb_fail(GDB_ENOMEM, "out of memory");
     }
   }
   gdb_clear_error();

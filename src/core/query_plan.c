@@ -254,8 +254,8 @@ static void choose(gdb_qstate *qs, gdb_graph *g, const gdb_query *q, plan *p) {
     const qexpr *f = conj[i];
     if (f->op != QOP_FIELD) continue;
     for (size_t x = 0; x < qs->nidx; x++) {
-      const gdb_index *ix = qs->idx[x];
-      if (strcmp(ix->field, f->path->text)) continue;
+      gdb_index *ix = qs->idx[x];
+      if (strcmp(ix->field, f->path->text) || !gdb_index_ready(ix, g)) continue;
       for (uint32_t k = 0; k < f->nkids && nopt < 32; k++) {
         if (!gdb_index_supports(ix, f->kids[k])) continue;
         opt[nopt++] = (access){ix, f, f->kids[k], gdb_index_estimate(ix, f->kids[k]),
@@ -284,8 +284,8 @@ static void choose(gdb_qstate *qs, gdb_graph *g, const gdb_query *q, plan *p) {
       if (!dup && a->exact && a->est <= 4 * p->main.est + 64) p->filt[p->nfilt++] = *a;
     }
   }
-  const gdb_index *walk = q->sort && q->nstages == 1 ? gdb_qstate_index(qs, q->sort->text, GDB_INDEX_RANGE) : NULL;
-  if (walk && !walk->broken) {
+  gdb_index *walk = q->sort && q->nstages == 1 ? gdb_qstate_index(qs, q->sort->text, GDB_INDEX_RANGE) : NULL;
+  if (walk && gdb_index_ready(walk, g)) {
     size_t n = g->live ? g->live : 1;
     if (p->access == ACCESS_SCAN) {
       p->access = ACCESS_WALK;
@@ -485,7 +485,7 @@ int gdb_query_exec(gdb_qstate *qs, gdb_graph *g, const gdb_query *q, const qwind
         fin.h.v[j - 1] = t;
       }
     } else if (!fin.inorder && fin.h.n > 1) {
-      if (q->sort || fin.h.n < 256) qsort_r(fin.h.v, fin.h.n, sizeof *fin.h.v, sort_cmp, (void *)q);
+      if (q->sort || fin.h.n < 4096) qsort_r(fin.h.v, fin.h.n, sizeof *fin.h.v, sort_cmp, (void *)q);
       else if (!radix_sort(fin.h.v, fin.h.n, q->desc)) rc = gdb_fail(GDB_ENOMEM, "out of memory");
     }
   }
