@@ -59,7 +59,8 @@ static int timed_map(gdb_t *db, const char *options, long want, double *ms) {
 static int put_workload(gdb_t *db, size_t n) {
   for (size_t i = 0; i < n; i++) {
     char buf[128];
-    int len = snprintf(buf, sizeof buf, "{\"type\":\"user\",\"name\":\"u%zu\",\"age\":%zu,\"status\":\"%s\"}", i,
+    int len = snprintf(buf, sizeof buf,
+                       "{\"type\":\"user\",\"name\":\"u%zu\",\"age\":%zu,\"status\":\"%s\"}", i,
                        i % 100, i % 2 ? "active" : "inactive");
     if (gdb_put_json(db, NULL, buf, (size_t)len, NULL)) return die("put");
   }
@@ -79,9 +80,10 @@ static int put_chain(gdb_t *db) {
   return 0;
 }
 
-static const char *const WORDS[] = {"alpha", "bravo", "charlie", "delta", "echo", "foxtrot", "golf",
-                                    "hotel", "india", "juliett", "kilo", "lima", "mike", "november",
-                                    "oscar", "papa", "quebec", "romeo", "sierra", "tango"};
+static const char *const WORDS[] = {"alpha",   "bravo",  "charlie", "delta",    "echo",
+                                    "foxtrot", "golf",   "hotel",   "india",    "juliett",
+                                    "kilo",    "lima",   "mike",    "november", "oscar",
+                                    "papa",    "quebec", "romeo",   "sierra",   "tango"};
 
 /* Short documents of five words from a vocabulary of 2,000 (each word in ~0.25% of them),
  * and "Zebra-crossing" (accent and case variants) in 1%. */
@@ -92,9 +94,12 @@ static int put_texts(gdb_t *db, size_t n) {
     int len = snprintf(buf, sizeof buf, "{\"body\":\"");
     for (int w = 0; w < 5; w++) {
       x ^= x << 13, x ^= x >> 7, x ^= x << 17;
-      len += snprintf(buf + len, sizeof buf - (size_t)len, "%s%s%u", w ? " " : "", WORDS[x % 20], (unsigned)(x >> 32) % 100);
+      len += snprintf(buf + len, sizeof buf - (size_t)len, "%s%s%u", w ? " " : "", WORDS[x % 20],
+                      (unsigned)(x >> 32) % 100);
     }
-    if (i % 100 == 7) len += snprintf(buf + len, sizeof buf - (size_t)len, " %s", i % 200 == 7 ? "Zébra-crossing!" : "zebra crossing");
+    if (i % 100 == 7)
+      len += snprintf(buf + len, sizeof buf - (size_t)len, " %s",
+                      i % 200 == 7 ? "Zébra-crossing!" : "zebra crossing");
     len += snprintf(buf + len, sizeof buf - (size_t)len, "\",\"n\":%zu}", i);
     if (gdb_put_json(db, NULL, buf, (size_t)len, NULL)) return die("put text");
   }
@@ -114,8 +119,12 @@ static int bench_subs(size_t subs, double *affected_us, double *unaffected_us) {
   /* every subscription matches the written nodes: half plain filters, half $limit windows */
   for (size_t i = 0; i < subs; i++) {
     char opts[160];
-    if (i % 2) snprintf(opts, sizeof opts, "{\"query\":{\"type\":\"hot\",\"v\":{\"$gte\":%zu}}}", i % 7);
-    else snprintf(opts, sizeof opts, "{\"query\":{\"type\":\"hot\"},\"field\":\"v\",\"order\":\"desc\",\"$limit\":%zu}", 50 + i % 10);
+    if (i % 2)
+      snprintf(opts, sizeof opts, "{\"query\":{\"type\":\"hot\",\"v\":{\"$gte\":%zu}}}", i % 7);
+    else
+      snprintf(opts, sizeof opts,
+               "{\"query\":{\"type\":\"hot\"},\"field\":\"v\",\"order\":\"desc\",\"$limit\":%zu}",
+               50 + i % 10);
     if (gdb_map_watch(db, opts, count_event, &events, &w[i])) return die("watch");
   }
   const int writes = 2000;
@@ -137,7 +146,8 @@ static int bench_subs(size_t subs, double *affected_us, double *unaffected_us) {
   }
   double total_us = (double)(bench_now_ns() - t0) / 1e3;
   if (events < (uint64_t)writes * subs) {
-    fprintf(stderr, "bench query: %llu events for %d writes x %zu subscriptions\n", (unsigned long long)events, writes, subs);
+    fprintf(stderr, "bench query: %llu events for %d writes x %zu subscriptions\n",
+            (unsigned long long)events, writes, subs);
     return 3;
   }
   *affected_us = total_us / ((double)writes * (double)subs);
@@ -156,7 +166,8 @@ static int bench_subs(size_t subs, double *affected_us, double *unaffected_us) {
   return 0;
 }
 
-static int bench_open(size_t n, const char *dir, double *open_s, double *open_indexed_s, double *first_ms) {
+static int bench_open(size_t n, const char *dir, double *open_s, double *open_indexed_s,
+                      double *first_ms) {
   char tmpl[512], path[600];
   snprintf(tmpl, sizeof tmpl, "%s/genosdb-bench-XXXXXX", dir);
   if (!mkdtemp(tmpl)) return die("mkdtemp");
@@ -166,15 +177,17 @@ static int bench_open(size_t n, const char *dir, double *open_s, double *open_in
   uint64_t t0 = bench_now_ns();
   if (gdb_open(path, NULL, &db)) return die("reopen");
   *open_s = ms_since(t0) / 1e3;
-  if (gdb_index_create(db, "status", GDB_INDEX_EQ) || gdb_index_create(db, "age", GDB_INDEX_RANGE) ||
-      gdb_index_create(db, "name", GDB_INDEX_EQ) || gdb_close(db))
+  if (gdb_index_create(db, "status", GDB_INDEX_EQ) ||
+      gdb_index_create(db, "age", GDB_INDEX_RANGE) || gdb_index_create(db, "name", GDB_INDEX_EQ) ||
+      gdb_close(db))
     return die("declare indexes");
   t0 = bench_now_ns();
   if (gdb_open(path, NULL, &db)) return die("reopen indexed");
   *open_indexed_s = ms_since(t0) / 1e3;
   gdb_result *r;
   t0 = bench_now_ns();
-  if (gdb_map(db, "{\"query\":{\"age\":{\"$gt\":50},\"status\":\"active\"}}", &r)) return die("first query");
+  if (gdb_map(db, "{\"query\":{\"age\":{\"$gt\":50},\"status\":\"active\"}}", &r))
+    return die("first query");
   *first_ms = ms_since(t0);
   gdb_result_free(r);
   gdb_close(db);
@@ -189,12 +202,17 @@ int bench_query(int argc, char **argv) {
   bool do_open = true;
   const char *dir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
   for (int i = 1; i < argc; i++) {
-    if (!strcmp(argv[i], "--nodes") && i + 1 < argc) n = strtoull(argv[++i], NULL, 10);
-    else if (!strcmp(argv[i], "--subs") && i + 1 < argc) subs = strtoull(argv[++i], NULL, 10);
-    else if (!strcmp(argv[i], "--dir") && i + 1 < argc) dir = argv[++i];
-    else if (!strcmp(argv[i], "--no-open")) do_open = false;
+    if (!strcmp(argv[i], "--nodes") && i + 1 < argc)
+      n = strtoull(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--subs") && i + 1 < argc)
+      subs = strtoull(argv[++i], NULL, 10);
+    else if (!strcmp(argv[i], "--dir") && i + 1 < argc)
+      dir = argv[++i];
+    else if (!strcmp(argv[i], "--no-open"))
+      do_open = false;
     else {
-      fprintf(stderr, "usage: genosdb bench query [--nodes N] [--subs S] [--no-open] [--dir DIR]\n");
+      fprintf(stderr,
+              "usage: genosdb bench query [--nodes N] [--subs S] [--no-open] [--dir DIR]\n");
       return 2;
     }
   }
@@ -206,8 +224,10 @@ int bench_query(int argc, char **argv) {
   if (gdb_open(NULL, NULL, &db)) return die("open");
   if (put_workload(db, n) || put_chain(db)) return 3;
   const char *filter = "{\"query\":{\"age\":{\"$gt\":50},\"status\":\"active\"}}";
-  const char *sort = "{\"query\":{\"status\":\"active\"},\"field\":\"age\",\"order\":\"desc\",\"$limit\":10}";
-  const char *edge = "{\"query\":{\"type\":\"Folder\",\"name\":\"root\",\"$edge\":{\"type\":\"File\",\"size\":{\"$gt\":500}}}}";
+  const char *sort =
+      "{\"query\":{\"status\":\"active\"},\"field\":\"age\",\"order\":\"desc\",\"$limit\":10}";
+  const char *edge = "{\"query\":{\"type\":\"Folder\",\"name\":\"root\",\"$edge\":{\"type\":"
+                     "\"File\",\"size\":{\"$gt\":500}}}}";
   char eq[96];
   snprintf(eq, sizeof eq, "{\"query\":{\"name\":\"u%zu\"}}", n / 2);
   /* odd i with i % 100 > 50: 49 of every 100 ages are odd-compatible... count exactly */
@@ -218,8 +238,9 @@ int bench_query(int argc, char **argv) {
       timed_map(db, edge, 499, &edge_scan))
     return 3;
   uint64_t t0 = bench_now_ns();
-  if (gdb_index_create(db, "status", GDB_INDEX_EQ) || gdb_index_create(db, "age", GDB_INDEX_RANGE) ||
-      gdb_index_create(db, "type", GDB_INDEX_EQ) || gdb_index_create(db, "name", GDB_INDEX_EQ))
+  if (gdb_index_create(db, "status", GDB_INDEX_EQ) ||
+      gdb_index_create(db, "age", GDB_INDEX_RANGE) || gdb_index_create(db, "type", GDB_INDEX_EQ) ||
+      gdb_index_create(db, "name", GDB_INDEX_EQ))
     return die("index create");
   double build_ms = ms_since(t0);
   if (timed_map(db, filter, want_filter, &filter_idx) || timed_map(db, eq, 1, &eq_idx) ||
@@ -249,8 +270,10 @@ int bench_query(int argc, char **argv) {
          "\"filter_index_ms\":%.3f,\"filter_index_eq_ms\":%.4f,\"sort_limit_index_ms\":%.4f,"
          "\"edge_chain_index_ms\":%.3f,\"text_scan_ms\":%.3f,\"text_ms\":%.3f,\"text_results\":%ld,"
          "\"subs\":%zu,\"sub_update_us\":%.3f,\"sub_unaffected_us\":%.3f,\"index_build_ms\":%.1f,"
-         "\"text_index_build_ms\":%.1f,\"open_s\":%.3f,\"open_indexed_s\":%.3f,\"first_query_ms\":%.1f}\n",
-         n, filter_scan, sort_scan, edge_scan, filter_idx, eq_idx, sort_idx, edge_idx, text_scan, text_idx,
-         want_text, subs, sub_us, sub_cold_us, build_ms, text_build_ms, open_s, open_indexed_s, first_ms);
+         "\"text_index_build_ms\":%.1f,\"open_s\":%.3f,\"open_indexed_s\":%.3f,\"first_query_ms\":%"
+         ".1f}\n",
+         n, filter_scan, sort_scan, edge_scan, filter_idx, eq_idx, sort_idx, edge_idx, text_scan,
+         text_idx, want_text, subs, sub_us, sub_cold_us, build_ms, text_build_ms, open_s,
+         open_indexed_s, first_ms);
   return 0;
 }

@@ -11,9 +11,12 @@ static gdb_t *db, *plain;
 
 static void fill(gdb_t *d) {
   static const char *const docs[][2] = {
-      {"a", "{\"name\":\"Ada\",\"age\":36,\"tags\":[\"x\",\"y\"],\"at\":\"2024-01-02T03:04:05Z\",\"p\":{\"lat\":1,\"lng\":2}}"},
-      {"b", "{\"name\":\"Bob\",\"age\":\"40\",\"tags\":\"x\",\"n\":{\"k\":[1,2,{\"z\":null}]},\"p\":{\"lat\":1.5,\"lng\":2.5}}"},
-      {"c", "{\"name\":\"Cé lia, déjà\",\"age\":null,\"items\":[{\"s\":1},{\"s\":2}],\"b\":{\"$bin\":\"AAE=\"}}"},
+      {"a", "{\"name\":\"Ada\",\"age\":36,\"tags\":[\"x\",\"y\"],\"at\":\"2024-01-02T03:04:05Z\","
+            "\"p\":{\"lat\":1,\"lng\":2}}"},
+      {"b", "{\"name\":\"Bob\",\"age\":\"40\",\"tags\":\"x\",\"n\":{\"k\":[1,2,{\"z\":null}]},"
+            "\"p\":{\"lat\":1.5,\"lng\":2.5}}"},
+      {"c", "{\"name\":\"Cé lia, "
+            "déjà\",\"age\":null,\"items\":[{\"s\":1},{\"s\":2}],\"b\":{\"$bin\":\"AAE=\"}}"},
       {"d", "{\"age\":25.5,\"flag\":true,\"at\":\"2023-12-31\",\"p\":[{\"lat\":-1,\"lng\":-2}]}"},
       {"e", "{}"},
   };
@@ -36,7 +39,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     fill(plain);
     const char *fields[] = {"name", "age", "tags", "at", "p", "n.k", "items.s"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
-      for (int k = GDB_INDEX_EQ; k <= GDB_INDEX_GEO; k++) gdb_index_create(db, fields[i], (gdb_index_kind)k);
+      for (int k = GDB_INDEX_EQ; k <= GDB_INDEX_GEO; k++)
+        gdb_index_create(db, fields[i], (gdb_index_kind)k);
   }
   char *opts = malloc(size + 1);
   if (!opts) return 0;

@@ -15,9 +15,11 @@ static int options_arg(int argc, char **argv, const char **opts) {
   *opts = NULL;
   for (int i = 1; i < argc; i++) {
     if (argv[i][0] == '-' && argv[i][1] == '-')
-      return cli_usage("%s: unknown flag \"%s\" (usage: %s [OPTIONS_JSON])", argv[0], argv[i], argv[0]);
+      return cli_usage("%s: unknown flag \"%s\" (usage: %s [OPTIONS_JSON])", argv[0], argv[i],
+                       argv[0]);
   }
-  if (argc > 2) return cli_usage("%s: expected at most one OPTIONS_JSON argument (quote it)", argv[0]);
+  if (argc > 2)
+    return cli_usage("%s: expected at most one OPTIONS_JSON argument (quote it)", argv[0]);
   if (argc == 2) *opts = argv[1];
   return CLI_OK;
 }
@@ -55,9 +57,12 @@ typedef struct watch_out {
 static void put_json_string(FILE *f, const char *s) {
   fputc('"', f);
   for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-    if (*p == '"' || *p == '\\') fprintf(f, "\\%c", *p);
-    else if (*p < 0x20) fprintf(f, "\\u%04x", *p);
-    else fputc(*p, f);
+    if (*p == '"' || *p == '\\')
+      fprintf(f, "\\%c", *p);
+    else if (*p < 0x20)
+      fprintf(f, "\\u%04x", *p);
+    else
+      fputc(*p, f);
   }
   fputc('"', f);
 }
@@ -84,7 +89,8 @@ int cmd_watch(gdb_t *db, const cli_global *g, int argc, char **argv) {
       if (++i >= argc) return cli_usage("watch: --id needs a node id");
       id = argv[i];
     } else if (argv[i][0] == '-' && argv[i][1] == '-') {
-      return cli_usage("watch: unknown flag \"%s\" (usage: watch [OPTIONS_JSON] | watch --id ID)", argv[i]);
+      return cli_usage("watch: unknown flag \"%s\" (usage: watch [OPTIONS_JSON] | watch --id ID)",
+                       argv[i]);
     } else if (opts) {
       return cli_usage("watch: expected at most one OPTIONS_JSON argument (quote it)");
     } else {
@@ -98,7 +104,8 @@ int cmd_watch(gdb_t *db, const cli_global *g, int argc, char **argv) {
   if (!out) return cli_usage("watch: cannot duplicate standard output");
   watch_out o = {out};
   gdb_watch *w;
-  int rc = id ? gdb_get_watch(db, id, print_event, &o, &w) : gdb_map_watch(db, opts, print_event, &o, &w);
+  int rc = id ? gdb_get_watch(db, id, print_event, &o, &w)
+              : gdb_map_watch(db, opts, print_event, &o, &w);
   if (rc) {
     fclose(out);
     return cli_fail(rc, "watch");
@@ -113,10 +120,12 @@ int cmd_watch(gdb_t *db, const cli_global *g, int argc, char **argv) {
   while (getline(&line, &cap, stdin) >= 0) {
     char *args[64];
     int n = cli_split(line, args);
-    if (n < 0) last = cli_usage("watch: unterminated quote or too many arguments in a command");
+    if (n < 0)
+      last = cli_usage("watch: unterminated quote or too many arguments in a command");
     else if (n > 0 && (!strcmp(args[0], "watch") || !strcmp(args[0], "shell")))
       last = cli_usage("watch: \"%s\" cannot run inside watch", args[0]);
-    else if (n > 0) last = cli_run_db_command(db, g, n, args);
+    else if (n > 0)
+      last = cli_run_db_command(db, g, n, args);
     fflush(stdout);
   }
   free(line);
@@ -132,7 +141,8 @@ int cmd_watch(gdb_t *db, const cli_global *g, int argc, char **argv) {
 
 int cmd_index(gdb_t *db, const cli_global *g, int argc, char **argv) {
   (void)g;
-  const char *usage = "index create FIELD [--kind eq|range|text|prefix|geo] | index drop FIELD [--kind K] | index list";
+  const char *usage = "index create FIELD [--kind eq|range|text|prefix|geo] | index drop FIELD "
+                      "[--kind K] | index list";
   if (argc < 2) return cli_usage("index: what to do? (usage: %s)", usage);
   const char *action = argv[1], *field = NULL, *kind_name = "range";
   for (int i = 2; i < argc; i++) {
@@ -158,10 +168,11 @@ int cmd_index(gdb_t *db, const cli_global *g, int argc, char **argv) {
   }
   bool create = !strcmp(action, "create");
   if (!create && strcmp(action, "drop")) {
-    const char *hint = !strncmp(action, "cr", 2) || !strncmp(action, "ce", 2) ? " (did you mean \"create\"?)"
-                       : action[0] == 'd'                                    ? " (did you mean \"drop\"?)"
-                       : action[0] == 'l'                                    ? " (did you mean \"list\"?)"
-                                                                             : "";
+    const char *hint = !strncmp(action, "cr", 2) || !strncmp(action, "ce", 2)
+                           ? " (did you mean \"create\"?)"
+                       : action[0] == 'd' ? " (did you mean \"drop\"?)"
+                       : action[0] == 'l' ? " (did you mean \"list\"?)"
+                                          : "";
     return cli_usage("index: unknown action \"%s\"%s (usage: %s)", action, hint, usage);
   }
   if (!field) return cli_usage("index %s: which FIELD? (usage: %s)", action, usage);

@@ -38,7 +38,8 @@ int gdb_index_kind_parse(const char *name, gdb_index_kind *kind) {
   }
   const char *s = name ? gdb_query_suggest(name, KIND_NAMES) : NULL;
   if (s) return gdb_fail(GDB_EQUERY, "index: unknown kind \"%s\" (did you mean \"%s\"?)", name, s);
-  return gdb_fail(GDB_EQUERY, "index: unknown kind \"%s\" (kinds: eq, range, text, prefix, geo)", name ? name : "");
+  return gdb_fail(GDB_EQUERY, "index: unknown kind \"%s\" (kinds: eq, range, text, prefix, geo)",
+                  name ? name : "");
 }
 
 int gdb_index_new(const char *field, gdb_index_kind kind, gdb_index **out) {
@@ -123,7 +124,8 @@ bool gdb_index_dups(const gdb_index *ix, const qexpr *pred) {
 }
 bool gdb_index_creation_ordered(const gdb_index *ix, const qexpr *pred) {
   /* one eq run, or the rarest word's posting */
-  return (ix->kind == GDB_INDEX_EQ && pred->op == QOP_EQ && !pred->set.has_null) || ix->kind == GDB_INDEX_TEXT;
+  return (ix->kind == GDB_INDEX_EQ && pred->op == QOP_EQ && !pred->set.has_null) ||
+         ix->kind == GDB_INDEX_TEXT;
 }
 
 void gdb_index_walk(const gdb_index *ix, bool desc, const qhit *from, gdb_index_fn fn, void *data) {
@@ -134,7 +136,8 @@ void gdb_index_describe(const gdb_index *ix, gdb_buf *out) {
   gdb_buf_puts(out, "{\"field\":");
   gdb_json_escape(out, ix->field, strlen(ix->field));
   gdb_buf_printf(out, ",\"kind\":\"%s\",\"entries\":%zu%s%s}", gdb_index_kind_name(ix->kind),
-                 ix->entries, ix->broken ? ",\"broken\":true" : "", ix->built ? "" : ",\"built\":false");
+                 ix->entries, ix->broken ? ",\"broken\":true" : "",
+                 ix->built ? "" : ",\"built\":false");
 }
 
 /* ── postings ── */

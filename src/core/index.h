@@ -31,10 +31,10 @@ struct gdb_index {
   const qpath *path;
   const char *field;
   void *impl;
-  size_t entries;  /* index entries held */
-  size_t multi;    /* entries from array elements or paths through arrays */
-  bool broken;     /* an update failed (out of memory): not used until rebuilt */
-  bool built;      /* contents are current; declarations read at open are built on first use */
+  size_t entries; /* index entries held */
+  size_t multi;   /* entries from array elements or paths through arrays */
+  bool broken;    /* an update failed (out of memory): not used until rebuilt */
+  bool built;     /* contents are current; declarations read at open are built on first use */
 };
 
 /* Creates an empty index (GDB_EQUERY when field is not a valid dot path). *out: free with

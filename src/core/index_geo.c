@@ -106,8 +106,10 @@ static bool on_value(const uint8_t *p, const uint8_t *end, bool element, void *d
 static void node_points(gctx *x) {
   gdb_index_values(x->ix, x->n, on_value, x);
   if (x->points > 1 && x->mode != 2) {
-    if (x->mode == 1) x->ix->multi++;
-    else if (x->ix->multi) x->ix->multi--;
+    if (x->mode == 1)
+      x->ix->multi++;
+    else if (x->ix->multi)
+      x->ix->multi--;
   }
 }
 
@@ -129,7 +131,8 @@ static int gi_build(gdb_index *ix, gdb_graph *g) {
   ix->entries = ix->multi = 0;
   for (uint32_t i = 0; i < g->nodes.nentries; i++) {
     gdb_node *n = g->nodes.entries[i].item;
-    if (n && gdb_node_live(n) && !gi_apply(ix, n, true)) return gdb_fail(GDB_ENOMEM, "out of memory");
+    if (n && gdb_node_live(n) && !gi_apply(ix, n, true))
+      return gdb_fail(GDB_ENOMEM, "out of memory");
   }
   return GDB_OK;
 }
@@ -200,7 +203,8 @@ static void area_of(const qexpr *pred, area *a) {
 
 static uint64_t cells_at(const area *a, int l) {
   uint64_t n = 0, rows = (uint64_t)(ilat_of(a->lat1, l) - ilat_of(a->lat0, l) + 1);
-  for (int i = 0; i < a->nlng; i++) n += rows * (uint64_t)(ilng_of(a->lng[i][1], l) - ilng_of(a->lng[i][0], l) + 1);
+  for (int i = 0; i < a->nlng; i++)
+    n += rows * (uint64_t)(ilng_of(a->lng[i][1], l) - ilng_of(a->lng[i][0], l) + 1);
   return n;
 }
 
@@ -219,9 +223,9 @@ static size_t cover(const gimpl *im, const area *a, gdb_index_fn fn, void *data)
         if (!fn) continue;
         const gdb_oset *s = &p->set;
         for (gdb_oset_it it = gdb_oset_begin(s); gdb_oset_valid(s, it); it = gdb_oset_next(s, it)) {
-            const posting_entry *e = gdb_oset_at(s, it);
-            if (fn(e->node, e->ord, data)) return total;
-          }
+          const posting_entry *e = gdb_oset_at(s, it);
+          if (fn(e->node, e->ord, data)) return total;
+        }
       }
     }
   }

@@ -67,12 +67,18 @@ static inline int probe_tie(const oent *a, const oent *b) {
 }
 
 static inline gdb_skey key_of(const oent *e) {
-  return (gdb_skey){.cls = e->cls, .date = e->flags & OE_DATE, .instant = e->flags & OE_INSTANT, .len = e->len,
-                    .prefix = e->prefix, .p = e->p};
+  return (gdb_skey){.cls = e->cls,
+                    .date = e->flags & OE_DATE,
+                    .instant = e->flags & OE_INSTANT,
+                    .len = e->len,
+                    .prefix = e->prefix,
+                    .p = e->p};
 }
 
 /* True when two entries with equal class and prefix may still differ in key. */
-static inline bool needs_full(uint8_t cls) { return cls != QCLS_NULL && cls != QCLS_NUM && cls != QCLS_BOOL; }
+static inline bool needs_full(uint8_t cls) {
+  return cls != QCLS_NULL && cls != QCLS_NUM && cls != QCLS_BOOL;
+}
 
 static int range_cmp(const void *x, const void *y, const void *ctx) {
   (void)ctx;
@@ -154,7 +160,7 @@ typedef struct apply_ctx {
   /* collect mode (builds, repoint): entries are appended here instead */
   oent *out;
   size_t nout, cap;
-  bool out_stack; /* out is caller storage: copy to the heap to grow */
+  bool out_stack;       /* out is caller storage: copy to the heap to grow */
   const uint8_t *sortp; /* range: the value of the sort entry (not repeated as an element) */
 } apply_ctx;
 
@@ -244,7 +250,8 @@ static bool oi_apply(gdb_index *ix, gdb_node *n, bool add) {
 static void oi_repoint(gdb_index *ix, gdb_node *before, gdb_node *after) {
   (void)before; /* same stored value: the keys of after are those of before */
   oent stack[8];
-  apply_ctx x = {.ix = ix, .im = ix->impl, .n = after, .ok = true, .out = stack, .cap = 8, .out_stack = true};
+  apply_ctx x = {
+      .ix = ix, .im = ix->impl, .n = after, .ok = true, .out = stack, .cap = 8, .out_stack = true};
   node_entries(&x);
   for (size_t i = 0; x.ok && i < x.nout; i++) {
     oent *e = gdb_oset_get(&x.im->set, &x.out[i]);
@@ -348,7 +355,8 @@ static oent *sort_entries(oimpl *im, oent *v, size_t n) {
         for (size_t k = i + 1; exact && k < j; k++) exact = v[k].tie == v[i].tie;
       } else { /* equal ties from two nodes need their full ids (one node's duplicates merge) */
         exact = !needs_full(v[i].cls);
-        for (size_t k = i + 1; exact && k < j; k++) exact = v[k].tie != v[k - 1].tie || v[k].ord == v[k - 1].ord;
+        for (size_t k = i + 1; exact && k < j; k++)
+          exact = v[k].tie != v[k - 1].tie || v[k].ord == v[k - 1].ord;
       }
     }
     if (!exact) qsort_r(v + i, j - i, sizeof *v, full_cmp, im);
@@ -462,16 +470,21 @@ static size_t lookup(const gdb_index *ix, const qexpr *pred, oent_fn fn, void *d
     if (pred->set.has_null && im->eq) n += for_missing(im, fn, data);
     return n;
   case QOP_IN:
-    for (uint32_t i = 0; i < pred->set.n; i++) n += for_value(im, pred->set.v[i], pred->set.len[i], fn, data);
+    for (uint32_t i = 0; i < pred->set.n; i++)
+      n += for_value(im, pred->set.v[i], pred->set.len[i], fn, data);
     if (pred->set.has_null && im->eq) n += for_missing(im, fn, data);
     return n;
   case QOP_CMP: {
     oent lo, hi;
     const gdb_skey *b = pred->flags & QF_HAS_LO ? &pred->lo : &pred->hi;
-    if (pred->flags & QF_HAS_LO) skey_probe(&pred->lo, pred->flags & QF_LO_OPEN ? OE_MAX : OE_MIN, &lo);
-    else lo = (oent){.cls = b->cls, .p = (const uint8_t *)"", .flags = OE_MIN};
-    if (pred->flags & QF_HAS_HI) skey_probe(&pred->hi, pred->flags & QF_HI_OPEN ? OE_MIN : OE_MAX, &hi);
-    else hi = (oent){.cls = (uint8_t)(b->cls + 1), .p = (const uint8_t *)"", .flags = OE_MIN};
+    if (pred->flags & QF_HAS_LO)
+      skey_probe(&pred->lo, pred->flags & QF_LO_OPEN ? OE_MAX : OE_MIN, &lo);
+    else
+      lo = (oent){.cls = b->cls, .p = (const uint8_t *)"", .flags = OE_MIN};
+    if (pred->flags & QF_HAS_HI)
+      skey_probe(&pred->hi, pred->flags & QF_HI_OPEN ? OE_MIN : OE_MAX, &hi);
+    else
+      hi = (oent){.cls = (uint8_t)(b->cls + 1), .p = (const uint8_t *)"", .flags = OE_MIN};
     return run(im, &lo, &hi, b->date, fn, data);
   }
   default: return 0;
@@ -484,7 +497,9 @@ static bool oi_supports(const gdb_index *ix, const qexpr *pred) {
   return pred->op == QOP_CMP && !im->eq;
 }
 
-static size_t oi_estimate(const gdb_index *ix, const qexpr *pred) { return lookup(ix, pred, NULL, NULL); }
+static size_t oi_estimate(const gdb_index *ix, const qexpr *pred) {
+  return lookup(ix, pred, NULL, NULL);
+}
 
 typedef struct scan_ctx {
   gdb_index_fn fn;

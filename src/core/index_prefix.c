@@ -50,9 +50,12 @@ static uint32_t kid_at(const rnode *r, unsigned char b, bool *found) {
   while (lo < hi) {
     uint32_t mid = (lo + hi) / 2;
     unsigned char m = (unsigned char)r->kids[mid]->label[0];
-    if (m < b) lo = mid + 1;
-    else if (m > b) hi = mid;
-    else return *found = true, mid;
+    if (m < b)
+      lo = mid + 1;
+    else if (m > b)
+      hi = mid;
+    else
+      return *found = true, mid;
   }
   *found = false;
   return lo;
@@ -82,13 +85,16 @@ static size_t common(const char *a, size_t al, const char *b, size_t bl) {
 
 /* The tree node for s, created if create; *path receives the nodes from the root (for the
  * totals). NULL on allocation failure or (not create) absence. */
-static rnode *locate(rnode *root, const char *s, size_t len, bool create, rnode **path, size_t *depth) {
+static rnode *locate(rnode *root, const char *s, size_t len, bool create, rnode **path,
+                     size_t *depth) {
   rnode *r = root;
   size_t i = 0;
   *depth = 0;
   for (;;) {
-    if (*depth < MAX_PATH) path[(*depth)++] = r;
-    else return NULL;
+    if (*depth < MAX_PATH)
+      path[(*depth)++] = r;
+    else
+      return NULL;
     if (i == len) return r;
     bool found;
     uint32_t at = kid_at(r, (unsigned char)s[i], &found);
@@ -149,7 +155,8 @@ static void prune(rnode **path, size_t depth) {
     bool found;
     uint32_t at = kid_at(parent, (unsigned char)r->label[0], &found);
     if (!found || parent->kids[at] != r) return;
-    memmove(parent->kids + at, parent->kids + at + 1, (parent->nkids - at - 1) * sizeof *parent->kids);
+    memmove(parent->kids + at, parent->kids + at + 1,
+            (parent->nkids - at - 1) * sizeof *parent->kids);
     parent->nkids--;
     rnode_free(r);
   }
@@ -200,8 +207,10 @@ static bool on_value(const uint8_t *p, const uint8_t *end, bool element, void *d
 static void node_strings(pctx_ *x) {
   gdb_index_values(x->ix, x->n, on_value, x);
   if (x->strings > 1 && x->mode != 2) {
-    if (x->mode == 1) x->ix->multi++;
-    else if (x->ix->multi) x->ix->multi--;
+    if (x->mode == 1)
+      x->ix->multi++;
+    else if (x->ix->multi)
+      x->ix->multi--;
   }
 }
 
@@ -241,7 +250,8 @@ static int pi_build(gdb_index *ix, gdb_graph *g) {
   ix->entries = ix->multi = 0;
   for (uint32_t i = 0; i < g->nodes.nentries; i++) {
     gdb_node *n = g->nodes.entries[i].item;
-    if (n && gdb_node_live(n) && !pi_apply(ix, n, true)) return gdb_fail(GDB_ENOMEM, "out of memory");
+    if (n && gdb_node_live(n) && !pi_apply(ix, n, true))
+      return gdb_fail(GDB_ENOMEM, "out of memory");
   }
   return GDB_OK;
 }

@@ -88,8 +88,10 @@ static void node_words(tctx *x) {
   x->strings = 0;
   gdb_index_values(x->ix, x->n, on_value, x);
   if (x->strings > 1 && x->mode != 2) {
-    if (x->mode == 1) x->ix->multi++;
-    else if (x->ix->multi) x->ix->multi--;
+    if (x->mode == 1)
+      x->ix->multi++;
+    else if (x->ix->multi)
+      x->ix->multi--;
   }
 }
 
@@ -111,7 +113,8 @@ static int ti_build(gdb_index *ix, gdb_graph *g) {
   ix->entries = ix->multi = 0;
   for (uint32_t i = 0; i < g->nodes.nentries; i++) {
     gdb_node *n = g->nodes.entries[i].item;
-    if (n && gdb_node_live(n) && !ti_apply(ix, n, true)) return gdb_fail(GDB_ENOMEM, "out of memory");
+    if (n && gdb_node_live(n) && !ti_apply(ix, n, true))
+      return gdb_fail(GDB_ENOMEM, "out of memory");
   }
   return GDB_OK;
 }

@@ -30,8 +30,10 @@ static uint32_t chunk_for(const gdb_oset *s, const void *key) {
   uint32_t lo = 0, hi = s->nchunks; /* answer in [lo, hi) */
   while (hi - lo > 1) {
     uint32_t mid = lo + (hi - lo) / 2;
-    if (s->cmp(entry(s, s->chunks[mid], 0), key, s->ctx) <= 0) lo = mid;
-    else hi = mid;
+    if (s->cmp(entry(s, s->chunks[mid], 0), key, s->ctx) <= 0)
+      lo = mid;
+    else
+      hi = mid;
   }
   return lo;
 }
@@ -42,8 +44,10 @@ static uint32_t bound_in(const gdb_oset *s, const oset_chunk *c, const void *key
   while (lo < hi) {
     uint32_t mid = lo + (hi - lo) / 2;
     int r = s->cmp(entry(s, c, mid), key, s->ctx);
-    if (r < 0 || (strict && r == 0)) lo = mid + 1;
-    else hi = mid;
+    if (r < 0 || (strict && r == 0))
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo;
 }

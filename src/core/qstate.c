@@ -49,7 +49,8 @@ int gdb_qstate_open(gdb_t *db, struct gdb_store *store, gdb_qstate **out) {
     gdb_index *ix;
     /* a declaration this build cannot read is skipped (it can still be dropped); contents
      * are built when a query first needs them, so opening costs nothing per index */
-    if (gdb_index_kind_parse(decl[2 * i + 1], &kind) || gdb_index_new(decl[2 * i], kind, &ix)) continue;
+    if (gdb_index_kind_parse(decl[2 * i + 1], &kind) || gdb_index_new(decl[2 * i], kind, &ix))
+      continue;
     if (!add_index(qs, ix)) {
       gdb_index_free(ix);
       rc = gdb_fail(GDB_ENOMEM, "out of memory");
@@ -116,7 +117,9 @@ int gdb_index_drop(gdb_t *db, const char *field, gdb_index_kind kind) {
     if (qs->store) gdb_store_index(qs->store, field, gdb_index_kind_name(kind), false);
   }
   gdb_db_unlock(db);
-  if (!ix) return gdb_fail(GDB_ENOTFOUND, "index: no %s index on \"%.200s\"", gdb_index_kind_name(kind) ? gdb_index_kind_name(kind) : "such", field);
+  if (!ix)
+    return gdb_fail(GDB_ENOTFOUND, "index: no %s index on \"%.200s\"",
+                    gdb_index_kind_name(kind) ? gdb_index_kind_name(kind) : "such", field);
   gdb_index_free(ix);
   return GDB_OK;
 }

@@ -33,7 +33,8 @@ int gdb_map(gdb_t *db, const char *options, gdb_result **out) {
   size_t n = 0;
   gdb_db_lock(db);
   rc = gdb_query_exec(gdb_db_qstate(db), gdb_db_graph(db), q, NULL, &hits, &n, NULL, NULL);
-  if (!rc && !(r->nodes = malloc((n ? n : 1) * sizeof *r->nodes))) rc = gdb_fail(GDB_ENOMEM, "out of memory");
+  if (!rc && !(r->nodes = malloc((n ? n : 1) * sizeof *r->nodes)))
+    rc = gdb_fail(GDB_ENOMEM, "out of memory");
   for (size_t i = 0; !rc && i < n; i++) {
     if (i + 8 < n) __builtin_prefetch(hits[i + 8].node);
     gdb_node_retain(hits[i].node);
@@ -85,8 +86,8 @@ int gdb_explain(gdb_t *db, const char *options, char **out) {
   gdb_db_unlock(db);
   free(hits);
   if (!rc) {
-    gdb_buf_printf(&b, "},\"nodes\":%llu,\"examined\":%llu,\"returned\":%zu", (unsigned long long)live,
-                   (unsigned long long)ex.examined, n);
+    gdb_buf_printf(&b, "},\"nodes\":%llu,\"examined\":%llu,\"returned\":%zu",
+                   (unsigned long long)live, (unsigned long long)ex.examined, n);
     if (q->limit >= 0) gdb_buf_printf(&b, ",\"limit\":%lld", (long long)q->limit);
     gdb_buf_printf(&b, ",\"time_us\":%.1f}", t1 - t0);
     rc = gdb_buf_finish(&b);

@@ -88,6 +88,8 @@ typedef struct qarena qarena;
 /* Zeroed memory that lives as long as the arena; NULL on exhaustion. */
 void *gdb_qarena_alloc(qarena *a, size_t n);
 char *gdb_qarena_strndup(qarena *a, const char *s, size_t n);
+/* Calls fn(p) when the arena is freed. False on allocation failure (fn not registered). */
+bool gdb_qarena_on_free(qarena *a, void (*fn)(void *), void *p);
 
 typedef struct qseg {
   const char *s;
@@ -110,31 +112,31 @@ typedef enum qop {
   QOP_NOT,
   QOP_FIELD, /* path + value predicates (kids), all of which must hold */
   /* value predicates: each matches a value, or (marked *) any element of an array value */
-  QOP_EQ,       /* * canonical bytes equal */
-  QOP_CMP,      /* * $gt $gte $lt $lte $between: bounds lo/hi on the operand's class */
-  QOP_IN,       /* * any of set */
-  QOP_EXISTS,   /* field present (n = 1) or absent (n = 0) */
-  QOP_TYPE,     /* * type bits */
-  QOP_TEXT,     /* * every word of words[] */
-  QOP_LIKE,     /* * pattern s (flags QF_CI for $ilike) */
-  QOP_REGEX,    /* * re */
-  QOP_STARTS,   /* * */
-  QOP_ENDS,     /* * */
-  QOP_CONTAINS, /* substring of a string, or an element of an array equal to the operand */
-  QOP_ALL,      /* array holding every value of set */
-  QOP_SIZE,     /* array of n elements */
+  QOP_EQ,        /* * canonical bytes equal */
+  QOP_CMP,       /* * $gt $gte $lt $lte $between: bounds lo/hi on the operand's class */
+  QOP_IN,        /* * any of set */
+  QOP_EXISTS,    /* field present (n = 1) or absent (n = 0) */
+  QOP_TYPE,      /* * type bits */
+  QOP_TEXT,      /* * every word of words[] */
+  QOP_LIKE,      /* * pattern s (flags QF_CI for $ilike) */
+  QOP_REGEX,     /* * re */
+  QOP_STARTS,    /* * */
+  QOP_ENDS,      /* * */
+  QOP_CONTAINS,  /* substring of a string, or an element of an array equal to the operand */
+  QOP_ALL,       /* array holding every value of set */
+  QOP_SIZE,      /* array of n elements */
   QOP_ELEMMATCH, /* an element matching kids (value predicates, or one query: QF_QUERY) */
-  QOP_NEAR,     /* * geo[0..2] = lat, lng, radius */
-  QOP_BBOX,     /* * geo[0..3] = minLat, minLng, maxLat, maxLng */
-  QOP_MOD,      /* * geo[0] divisor, geo[1] remainder */
-  QOP_VNOT,     /* none of: kids hold (all of them) for the field ($not, $ne, $nin) */
+  QOP_NEAR,      /* * geo[0..2] = lat, lng, radius */
+  QOP_BBOX,      /* * geo[0..3] = minLat, minLng, maxLat, maxLng */
+  QOP_MOD,       /* * geo[0] divisor, geo[1] remainder */
+  QOP_VNOT,      /* none of: kids hold (all of them) for the field ($not, $ne, $nin) */
 } qop;
 
 enum {
-  QF_CI = 1,        /* case-insensitive */
-  QF_QUERY = 2,     /* $elemMatch: kids[0] is a query over each element */
-  QF_LO_OPEN = 4,   /* QOP_CMP: lower bound excluded ($gt) */
-  QF_HI_OPEN = 8,   /* QOP_CMP: upper bound excluded ($lt) */
+  QF_CI = 1,      /* case-insensitive */
+  QF_QUERY = 2,   /* $elemMatch: kids[0] is a query over each element */
+  QF_LO_OPEN = 4, /* QOP_CMP: lower bound excluded ($gt) */
+  QF_HI_OPEN = 8, /* QOP_CMP: upper bound excluded ($lt) */
   QF_HAS_LO = 16,
   QF_HAS_HI = 32,
 };
@@ -165,22 +167,22 @@ struct qexpr {
   uint8_t flags;
   uint32_t nkids;
   qexpr **kids;
-  const qpath *path;     /* QOP_FIELD */
-  const char *name;      /* the operator as written ("$gt"), for explain */
-  const uint8_t *mp;     /* EQ, CONTAINS: canonical operand */
+  const qpath *path; /* QOP_FIELD */
+  const char *name;  /* the operator as written ("$gt"), for explain */
+  const uint8_t *mp; /* EQ, CONTAINS: canonical operand */
   uint32_t mplen;
-  gdb_skey lo, hi;       /* CMP */
-  qset set;              /* IN, ALL */
-  const char *s;         /* LIKE, STARTS, ENDS, CONTAINS (string operand) */
+  gdb_skey lo, hi; /* CMP */
+  qset set;        /* IN, ALL */
+  const char *s;   /* LIKE, STARTS, ENDS, CONTAINS (string operand) */
   uint32_t slen;
-  char **words;          /* TEXT */
+  char **words; /* TEXT */
   uint32_t *wlens;
   uint32_t nwords;
-  pcre2_code *re;        /* REGEX */
+  pcre2_code *re; /* REGEX */
   pcre2_match_data *md;
-  uint32_t types;        /* TYPE */
-  int64_t n;             /* SIZE, EXISTS */
-  double geo[4];         /* NEAR, BBOX, MOD */
+  uint32_t types; /* TYPE */
+  int64_t n;      /* SIZE, EXISTS */
+  double geo[4];  /* NEAR, BBOX, MOD */
   /* FIELD fast paths: a top-level field with one equality (QFAST_EQ) or one numeric
    * comparison (QFAST_NUM, bounds dlo/dhi), evaluated without the generic machinery */
   uint8_t fast;
@@ -228,14 +230,14 @@ extern const char *const gdb_query_operators[];
 typedef struct qeval {
   const gdb_query *query;
   bool strict;
-  int err;                /* GDB_EQUERY after a strictMode violation, GDB_ENOMEM */
+  int err; /* GDB_EQUERY after a strictMode violation, GDB_ENOMEM */
   const char *err_path;
-  const gdb_node *node;   /* the node being evaluated (for messages) */
-  const qexpr *skip[4];   /* conjuncts of the root that indexes already guarantee */
+  const gdb_node *node; /* the node being evaluated (for messages) */
+  const qexpr *skip[4]; /* conjuncts of the root that indexes already guarantee */
   uint32_t nskip;
-  const uint8_t **vals;   /* scratch stack of resolved values */
+  const uint8_t **vals; /* scratch stack of resolved values */
   uint32_t nvals, cap;
-  uint64_t evaluated;     /* nodes evaluated (explain) */
+  uint64_t evaluated; /* nodes evaluated (explain) */
 } qeval;
 
 void gdb_qeval_init(qeval *c, const gdb_query *q);
@@ -303,8 +305,8 @@ typedef struct qhits {
   size_t n, cap;
 } qhits;
 bool gdb_qhits_push(qhits *h, gdb_node *n);
-int gdb_query_traverse(gdb_graph *g, const qstage *st, qeval *c, const qhits *start,
-                       qhits *out, qvisit *visited, qexplain *ex);
+int gdb_query_traverse(gdb_graph *g, const qstage *st, qeval *c, const qhits *start, qhits *out,
+                       qvisit *visited, qexplain *ex);
 
 /* A set of node ids the traversal reached (owned strings). */
 qvisit *gdb_qvisit_new(void);

@@ -64,8 +64,8 @@ static inline bool test_set(uint64_t *bits, uint32_t ord) {
   return was;
 }
 
-int gdb_query_traverse(gdb_graph *g, const qstage *st, qeval *c, const qhits *start,
-                       qhits *out, qvisit *visited, qexplain *ex) {
+int gdb_query_traverse(gdb_graph *g, const qstage *st, qeval *c, const qhits *start, qhits *out,
+                       qvisit *visited, qexplain *ex) {
   size_t words = (g->next_ord >> 6) + 2;
   uint64_t *expanded = calloc(words, sizeof *expanded), *checked = calloc(words, sizeof *checked);
   size_t cap = start->n + 64, head = 0, tail = 0;
@@ -120,8 +120,10 @@ int gdb_query_traverse(gdb_graph *g, const qstage *st, qeval *c, const qhits *st
   }
 out:
   if (ex) {
-    gdb_buf_printf(ex->out, ",{\"stage\":\"$edge\",\"depth\":%u,\"start\":%zu,\"reached\":%llu,\"matched\":%llu}",
-                   st->depth, start->n, (unsigned long long)reached, (unsigned long long)matched);
+    gdb_buf_printf(
+        ex->out,
+        ",{\"stage\":\"$edge\",\"depth\":%u,\"start\":%zu,\"reached\":%llu,\"matched\":%llu}",
+        st->depth, start->n, (unsigned long long)reached, (unsigned long long)matched);
     ex->visited += reached;
   }
   free(expanded);

@@ -79,7 +79,8 @@ const uint8_t *gdb_qpath_single(const qpath *path, const uint8_t *p, const uint8
     const uint8_t *q;
     if (gdb_qmp_container(p, end, MP_MAP, &n)) {
       p = gdb_qmp_find(p, end, s->s, s->len);
-    } else if (s->idx >= 0 && (q = gdb_qmp_container(p, end, MP_ARRAY, &n)) && (uint32_t)s->idx < n) {
+    } else if (s->idx >= 0 && (q = gdb_qmp_container(p, end, MP_ARRAY, &n)) &&
+               (uint32_t)s->idx < n) {
       for (int32_t j = 0; j < s->idx && q; j++) q = gdb_qmp_skip(q, end);
       p = q;
     } else {
@@ -212,7 +213,8 @@ static bool scalar_ok(qeval *c, const qexpr *e, const uint8_t *p, const uint8_t 
   case QOP_STARTS:
     return gdb_qmp_str(p, end, &s, &len) && len >= e->slen && !memcmp(s, e->s, e->slen);
   case QOP_ENDS:
-    return gdb_qmp_str(p, end, &s, &len) && len >= e->slen && !memcmp(s + len - e->slen, e->s, e->slen);
+    return gdb_qmp_str(p, end, &s, &len) && len >= e->slen &&
+           !memcmp(s + len - e->slen, e->s, e->slen);
   case QOP_NEAR:
     return gdb_geo_point(p, end, &lat, &lng) &&
            gdb_haversine_m(e->geo[0], e->geo[1], lat, lng) <= e->geo[2];
@@ -220,8 +222,7 @@ static bool scalar_ok(qeval *c, const qexpr *e, const uint8_t *p, const uint8_t 
     if (!gdb_geo_point(p, end, &lat, &lng) || lat < e->geo[0] || lat > e->geo[2]) return false;
     return e->geo[1] <= e->geo[3] ? lng >= e->geo[1] && lng <= e->geo[3]
                                   : lng >= e->geo[1] || lng <= e->geo[3]; /* across 180° */
-  case QOP_MOD:
-    return gdb_qmp_num(p, end, &d) && fmod(trunc(d), e->geo[0]) == e->geo[1];
+  case QOP_MOD: return gdb_qmp_num(p, end, &d) && fmod(trunc(d), e->geo[0]) == e->geo[1];
   default: return false;
   }
 }
@@ -242,8 +243,7 @@ static bool value_ok(qeval *c, const qexpr *e, const uint8_t *p, const uint8_t *
     for (uint32_t i = 0; i < n && q; i++, q = gdb_qmp_skip(q, end))
       if (eq_bytes(q, end, e->mp, e->mplen)) return true;
     return false;
-  case QOP_SIZE:
-    return gdb_qmp_container(p, end, MP_ARRAY, &n) && (int64_t)n == e->n;
+  case QOP_SIZE: return gdb_qmp_container(p, end, MP_ARRAY, &n) && (int64_t)n == e->n;
   case QOP_ALL: {
     if (!e->set.n) return false;
     if (!(q = gdb_qmp_container(p, end, MP_ARRAY, &n))) {
@@ -268,7 +268,8 @@ static bool value_ok(qeval *c, const qexpr *e, const uint8_t *p, const uint8_t *
       bool ok;
       if (e->flags & QF_QUERY) {
         uint32_t m;
-        ok = gdb_qmp_container(q, end, MP_MAP, &m) && gdb_qeval_match(c, e->kids[0], q, (uint32_t)(next - q));
+        ok = gdb_qmp_container(q, end, MP_MAP, &m) &&
+             gdb_qeval_match(c, e->kids[0], q, (uint32_t)(next - q));
       } else {
         vref one = {.one = q, .n = 1};
         ok = true;
@@ -331,12 +332,16 @@ static bool field_ok(qeval *c, const qexpr *f, const uint8_t *v, const uint8_t *
     if (!p) return strict_missing(c, f);
     const qexpr *k = f->kids[0];
     if (f->fast == QFAST_EQ) {
-      if ((size_t)(end - p) >= k->mplen && p[0] == k->mp[0] && gdb_qmp_eq(p + 1, k->mp + 1, k->mplen - 1)) return true;
+      if ((size_t)(end - p) >= k->mplen && p[0] == k->mp[0] &&
+          gdb_qmp_eq(p + 1, k->mp + 1, k->mplen - 1))
+        return true;
     } else {
       double d;
       if (gdb_qmp_num(p, end, &d)) {
-        if (k->flags & QF_HAS_LO && (k->flags & QF_LO_OPEN ? !(d > f->dlo) : !(d >= f->dlo))) return false;
-        if (k->flags & QF_HAS_HI && (k->flags & QF_HI_OPEN ? !(d < f->dhi) : !(d <= f->dhi))) return false;
+        if (k->flags & QF_HAS_LO && (k->flags & QF_LO_OPEN ? !(d > f->dlo) : !(d >= f->dlo)))
+          return false;
+        if (k->flags & QF_HAS_HI && (k->flags & QF_HI_OPEN ? !(d < f->dhi) : !(d <= f->dhi)))
+          return false;
         return true;
       }
     }

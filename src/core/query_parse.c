@@ -22,124 +22,13 @@
 #define PATH_MAX_LEN 1024
 #define REGEX_MATCH_LIMIT 1000000
 
-/* ── arena ── */
+/* ── names ── */
 
-typedef struct ablock {
-  struct ablock *next;
-  size_t used, cap;
-  _Alignas(16) unsigned char data[];
-} ablock;
-
-typedef struct acleanup {
-  void (*fn)(void *);
-  void *p;
-} acleanup;
-
-struct qarena {
-  ablock *head;
-  acleanup *cleanup;
-  size_t ncleanup, capcleanup;
-};
-
-qarena *gdb_qarena_new(void) { return calloc(1, sizeof(qarena)); }
-
-void gdb_qarena_free(qarena *a) {
-  if (!a) return;
-  for (size_t i = 0; i < a->ncleanup; i++) a->cleanup[i].fn(a->cleanup[i].p);
-  free(a->cleanup);
-  while (a->head) {
-    ablock *n = a->head->next;
-    free(a->head);
-    a->head = n;
-  }
-  free(a);
-}
-
-void *gdb_qarena_alloc(qarena *a, size_t n) {
-  n = (n + 15) & ~(size_t)15;
-  ablock *b = a->head;
-  if (!b || b->cap - b->used < n) {
-    size_t cap = n > 4096 ? n : 4096;
-    b = malloc(sizeof *b + cap);
-    if (!b) return NULL;
-    b->next = a->head;
-    b->used = 0;
-    b->cap = cap;
-    a->head = b;
-  }
-  void *p = b->data + b->used;
-  b->used += n;
-  memset(p, 0, n);
-  return p;
-}
-
-char *gdb_qarena_strndup(qarena *a, const char *s, size_t n) {
-  char *p = gdb_qarena_alloc(a, n + 1);
-  if (p) memcpy(p, s, n);
-  return p;
-}
-
-static bool arena_on_free(qarena *a, void (*fn)(void *), void *p) {
-  if (a->ncleanup == a->capcleanup) {
-    size_t cap = a->capcleanup ? a->capcleanup * 2 : 8;
-    acleanup *c = realloc(a->cleanup, cap * sizeof *c);
-    if (!c) return false;
-    a->cleanup = c;
-    a->capcleanup = cap;
-  }
-  a->cleanup[a->ncleanup++] = (acleanup){fn, p};
-  return true;
-}
-
-/* ── names and suggestions ── */
-
-const char *const gdb_query_operators[] = {
-    "$eq", "$ne", "$gt", "$gte", "$lt", "$lte", "$in", "$nin", "$between", "$exists", "$type",
-    "$text", "$like", "$ilike", "$regex", "$options", "$startsWith", "$endsWith", "$contains",
-    "$all", "$size", "$elemMatch", "$and", "$or", "$not", "$nor", "$near", "$bbox", "$mod",
-    "$edge", "$depth", NULL};
 static const char *const QUERY_OPS[] = {"$and", "$or", "$nor", "$not", "$edge", NULL};
 static const char *const OPTIONS[] = {"query",   "field",    "order",      "$limit", "$after",
                                       "$before", "realtime", "strictMode", NULL};
-static const char *const TYPES[] = {"null",   "boolean", "number", "integer", "string",
-                                    "date",   "object",  "array",  "binary",  NULL};
-
-/* Optimal string alignment distance, case-insensitive, bounded inputs. */
-static size_t edit_distance(const char *a, const char *b) {
-  size_t la = strlen(a), lb = strlen(b);
-  if (la > 40 || lb > 40) return SIZE_MAX;
-  size_t d[41][41];
-  for (size_t i = 0; i <= la; i++) d[i][0] = i;
-  for (size_t j = 0; j <= lb; j++) d[0][j] = j;
-  for (size_t i = 1; i <= la; i++) {
-    for (size_t j = 1; j <= lb; j++) {
-      size_t cost = tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]);
-      size_t v = d[i - 1][j] + 1;
-      if (d[i][j - 1] + 1 < v) v = d[i][j - 1] + 1;
-      if (d[i - 1][j - 1] + cost < v) v = d[i - 1][j - 1] + cost;
-      if (i > 1 && j > 1 && tolower((unsigned char)a[i - 1]) == tolower((unsigned char)b[j - 2]) &&
-          tolower((unsigned char)a[i - 2]) == tolower((unsigned char)b[j - 1]) &&
-          d[i - 2][j - 2] + 1 < v)
-        v = d[i - 2][j - 2] + 1;
-      d[i][j] = v;
-    }
-  }
-  return d[la][lb];
-}
-
-const char *gdb_query_suggest(const char *word, const char *const *names) {
-  const char *best = NULL;
-  size_t bestd = SIZE_MAX, len = strlen(word);
-  size_t limit = len >= 5 ? 2 : 1;
-  for (size_t i = 0; names[i]; i++) {
-    size_t d = edit_distance(word, names[i]);
-    if (d < bestd) {
-      bestd = d;
-      best = names[i];
-    }
-  }
-  return bestd <= limit ? best : NULL;
-}
+static const char *const TYPES[] = {"null", "boolean", "number", "integer", "string",
+                                    "date", "object",  "array",  "binary",  NULL};
 
 /* ── parse context ── */
 
@@ -240,12 +129,14 @@ qpath *gdb_qpath_compile(qarena *a, const char *text, const char *verb, int *err
   *err = GDB_EQUERY;
   size_t len = strlen(text), nseg = 1;
   if (!len || len > PATH_MAX_LEN) {
-    gdb_fail(GDB_EQUERY, "%s: a field name must be 1 to %d bytes (got %zu)", verb, PATH_MAX_LEN, len);
+    gdb_fail(GDB_EQUERY, "%s: a field name must be 1 to %d bytes (got %zu)", verb, PATH_MAX_LEN,
+             len);
     return NULL;
   }
   for (size_t i = 0; i < len; i++) nseg += text[i] == '.';
   if (nseg > PATH_MAX_SEGS) {
-    gdb_fail(GDB_EQUERY, "%s: the field \"%.100s\" has more than %d dot-separated parts", verb, text, PATH_MAX_SEGS);
+    gdb_fail(GDB_EQUERY, "%s: the field \"%.100s\" has more than %d dot-separated parts", verb,
+             text, PATH_MAX_SEGS);
     return NULL;
   }
   qpath *p = gdb_qarena_alloc(a, sizeof *p + nseg * sizeof(qseg));
@@ -261,7 +152,9 @@ qpath *gdb_qpath_compile(qarena *a, const char *text, const char *verb, int *err
     const char *dot = memchr(s, '.', (size_t)(copy + len - s));
     size_t l = dot ? (size_t)(dot - s) : (size_t)(copy + len - s);
     if (!l) {
-      gdb_fail(GDB_EQUERY, "%s: the field \"%.100s\" has an empty part (write a.b, not a..b, .a or a.)", verb, text);
+      gdb_fail(GDB_EQUERY,
+               "%s: the field \"%.100s\" has an empty part (write a.b, not a..b, .a or a.)", verb,
+               text);
       return NULL;
     }
     qseg *g = &p->seg[k];
@@ -332,22 +225,23 @@ static bool compile_regex(pctx *c, qexpr *e, const char *pat, size_t plen, const
   if (!e->re) {
     PCRE2_UCHAR msg[256];
     pcre2_get_error_message(errcode, msg, sizeof msg);
-    perr(c, "invalid regular expression for \"%s\" at offset %zu: %s", field, (size_t)erroff, (char *)msg);
+    perr(c, "invalid regular expression for \"%s\" at offset %zu: %s", field, (size_t)erroff,
+         (char *)msg);
     return false;
   }
-  if (!arena_on_free(c->a, free_code, e->re)) {
+  if (!gdb_qarena_on_free(c->a, free_code, e->re)) {
     pcre2_code_free(e->re);
     return oom(c), false;
   }
   pcre2_jit_compile(e->re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter on failure */
   e->md = pcre2_match_data_create_from_pattern(e->re, NULL);
-  if (!e->md || !arena_on_free(c->a, free_md, e->md)) {
+  if (!e->md || !gdb_qarena_on_free(c->a, free_md, e->md)) {
     pcre2_match_data_free(e->md);
     return oom(c), false;
   }
   if (!c->q->mctx) {
     c->q->mctx = pcre2_match_context_create(NULL);
-    if (!c->q->mctx || !arena_on_free(c->a, free_mctx, c->q->mctx)) {
+    if (!c->q->mctx || !gdb_qarena_on_free(c->a, free_mctx, c->q->mctx)) {
       pcre2_match_context_free(c->q->mctx);
       c->q->mctx = NULL;
       return oom(c), false;
@@ -392,7 +286,8 @@ static bool parse_set(pctx *c, qexpr *e, const json_t *arr) {
 static bool geo_num(pctx *c, const json_t *o, const char *key, double lo, double hi, double *out,
                     const char *op, const char *field) {
   json_t *v = json_object_get(o, key);
-  if (!json_is_number(v)) return perr(c, "%s on \"%s\" needs a number \"%s\"", op, field, key), false;
+  if (!json_is_number(v))
+    return perr(c, "%s on \"%s\" needs a number \"%s\"", op, field, key), false;
   *out = json_number_value(v);
   if (!(*out >= lo && *out <= hi))
     return perr(c, "%s on \"%s\": \"%s\" must be between %g and %g", op, field, key, lo, hi), false;
@@ -445,13 +340,18 @@ static qexpr *parse_op(pctx *c, const char *op, const json_t *v, const json_t *o
         !bound(c, json_array_get(v, 1), &e->hi, op, fname))
       return NULL;
     if (e->lo.cls != e->hi.cls || e->lo.date != e->hi.date)
-      return perr(c, "$between on \"%s\" needs two bounds of one type (two numbers, two strings, two dates)", fname);
+      return perr(
+          c,
+          "$between on \"%s\" needs two bounds of one type (two numbers, two strings, two dates)",
+          fname);
     e->flags |= QF_HAS_LO | QF_HAS_HI;
     return e;
   }
   if (!strcmp(op, "$in") || !strcmp(op, "$nin") || !strcmp(op, "$all")) {
     if (!json_is_array(v))
-      return perr(c, "%s on \"%s\" needs an array of values, such as {\"%s\":[\"a\",\"b\"]} (got %s)", op, fname, op, kind_name(v));
+      return perr(c,
+                  "%s on \"%s\" needs an array of values, such as {\"%s\":[\"a\",\"b\"]} (got %s)",
+                  op, fname, op, kind_name(v));
     if (!(e = mk(c, op[1] == 'a' ? QOP_ALL : QOP_IN, op)) || !parse_set(c, e, v)) return NULL;
     if (op[1] != 'n') return e;
     qexpr *n = mk(c, QOP_VNOT, op);
@@ -460,7 +360,8 @@ static qexpr *parse_op(pctx *c, const char *op, const json_t *v, const json_t *o
     return n;
   }
   if (!strcmp(op, "$exists")) {
-    if (!json_is_boolean(v)) return perr(c, "$exists on \"%s\" needs true or false (got %s)", fname, kind_name(v));
+    if (!json_is_boolean(v))
+      return perr(c, "$exists on \"%s\" needs true or false (got %s)", fname, kind_name(v));
     if (!(e = mk(c, QOP_EXISTS, op))) return NULL;
     e->n = json_is_true(v);
     return e;
@@ -469,19 +370,24 @@ static qexpr *parse_op(pctx *c, const char *op, const json_t *v, const json_t *o
     if (!(e = mk(c, QOP_TYPE, op))) return NULL;
     size_t n = json_is_array(v) ? json_array_size(v) : 1;
     if (!json_is_string(v) && !(json_is_array(v) && n > 0))
-      return perr(c, "$type on \"%s\" needs a type name or an array of them (null, boolean, number, integer, string, date, object, array, binary)", fname);
+      return perr(c,
+                  "$type on \"%s\" needs a type name or an array of them (null, boolean, number, "
+                  "integer, string, date, object, array, binary)",
+                  fname);
     for (size_t i = 0; i < n; i++) {
       const json_t *t = json_is_array(v) ? json_array_get(v, i) : v;
       if (!json_is_string(t)) return perr(c, "$type on \"%s\": type names are strings", fname);
       size_t k = 0;
-      for (; TYPES[k] && strcmp(TYPES[k], json_string_value(t)); k++) {}
+      for (; TYPES[k] && strcmp(TYPES[k], json_string_value(t)); k++) {
+      }
       if (!TYPES[k]) return unknown(c, "type", json_string_value(t), " in $type", TYPES);
       e->types |= 1u << k;
     }
     return e;
   }
   if (!strcmp(op, "$text")) {
-    if (!json_is_string(v)) return perr(c, "$text on \"%s\" needs a string of words (got %s)", fname, kind_name(v));
+    if (!json_is_string(v))
+      return perr(c, "$text on \"%s\" needs a string of words (got %s)", fname, kind_name(v));
     if (!(e = mk(c, QOP_TEXT, op))) return NULL;
     words_ctx w = {.c = c};
     gdb_text_words(json_string_value(v), json_string_length(v), collect_word, &w);
@@ -497,7 +403,8 @@ static qexpr *parse_op(pctx *c, const char *op, const json_t *v, const json_t *o
   }
   if (!strcmp(op, "$like") || !strcmp(op, "$ilike") || !strcmp(op, "$startsWith") ||
       !strcmp(op, "$endsWith")) {
-    if (!json_is_string(v)) return perr(c, "%s on \"%s\" needs a string (got %s)", op, fname, kind_name(v));
+    if (!json_is_string(v))
+      return perr(c, "%s on \"%s\" needs a string (got %s)", op, fname, kind_name(v));
     qop k = op[1] == 'l' || op[1] == 'i' ? QOP_LIKE : op[1] == 's' ? QOP_STARTS : QOP_ENDS;
     if (!(e = mk(c, k, op))) return NULL;
     if (op[1] == 'i') e->flags |= QF_CI;
@@ -506,11 +413,14 @@ static qexpr *parse_op(pctx *c, const char *op, const json_t *v, const json_t *o
     return e;
   }
   if (!strcmp(op, "$regex")) {
-    if (!json_is_string(v)) return perr(c, "$regex on \"%s\" needs a pattern string (got %s)", fname, kind_name(v));
+    if (!json_is_string(v))
+      return perr(c, "$regex on \"%s\" needs a pattern string (got %s)", fname, kind_name(v));
     json_t *o = json_object_get(ops, "$options");
-    if (o && !json_is_string(o)) return perr(c, "$options on \"%s\" needs a string of flags such as \"i\"", fname);
+    if (o && !json_is_string(o))
+      return perr(c, "$options on \"%s\" needs a string of flags such as \"i\"", fname);
     if (!(e = mk(c, QOP_REGEX, op))) return NULL;
-    if (!compile_regex(c, e, json_string_value(v), json_string_length(v), o ? json_string_value(o) : NULL, fname))
+    if (!compile_regex(c, e, json_string_value(v), json_string_length(v),
+                       o ? json_string_value(o) : NULL, fname))
       return NULL;
     return e;
   }
@@ -538,7 +448,8 @@ static qexpr *parse_op(pctx *c, const char *op, const json_t *v, const json_t *o
     const char *k;
     json_t *x;
     json_object_foreach((json_t *)v, k, x) {
-      if (k[0] != '$' || !strcmp(k, "$and") || !strcmp(k, "$or") || !strcmp(k, "$nor")) value_ops = false;
+      if (k[0] != '$' || !strcmp(k, "$and") || !strcmp(k, "$or") || !strcmp(k, "$nor"))
+        value_ops = false;
     }
     if (value_ops) return parse_ops(c, e, v, fname, depth + 1) ? e : NULL;
     e->flags |= QF_QUERY;
@@ -548,14 +459,17 @@ static qexpr *parse_op(pctx *c, const char *op, const json_t *v, const json_t *o
     return e;
   }
   if (!strcmp(op, "$not")) {
-    if (!json_is_object(v) || !json_object_size(v) || json_object_iter_key(json_object_iter((json_t *)v))[0] != '$')
-      return perr(c, "$not on \"%s\" needs an object of operators, such as {\"$not\":{\"$gt\":5}}", fname);
+    if (!json_is_object(v) || !json_object_size(v) ||
+        json_object_iter_key(json_object_iter((json_t *)v))[0] != '$')
+      return perr(c, "$not on \"%s\" needs an object of operators, such as {\"$not\":{\"$gt\":5}}",
+                  fname);
     if (!(e = mk(c, QOP_VNOT, op))) return NULL;
     return parse_ops(c, e, v, fname, depth + 1) ? e : NULL;
   }
   if (!strcmp(op, "$near")) {
     static const char *const keys[] = {"lat", "lng", "radius", NULL};
-    if (!json_is_object(v)) return perr(c, "$near on \"%s\" needs {\"lat\":…,\"lng\":…,\"radius\":meters}", fname);
+    if (!json_is_object(v))
+      return perr(c, "$near on \"%s\" needs {\"lat\":…,\"lng\":…,\"radius\":meters}", fname);
     if (!(e = mk(c, QOP_NEAR, op)) || !geo_keys(c, v, keys, op, fname) ||
         !geo_num(c, v, "lat", -90, 90, &e->geo[0], op, fname) ||
         !geo_num(c, v, "lng", -180, 180, &e->geo[1], op, fname) ||
@@ -565,7 +479,8 @@ static qexpr *parse_op(pctx *c, const char *op, const json_t *v, const json_t *o
   }
   if (!strcmp(op, "$bbox")) {
     static const char *const keys[] = {"minLat", "minLng", "maxLat", "maxLng", NULL};
-    if (!json_is_object(v)) return perr(c, "$bbox on \"%s\" needs {\"minLat\",\"minLng\",\"maxLat\",\"maxLng\"}", fname);
+    if (!json_is_object(v))
+      return perr(c, "$bbox on \"%s\" needs {\"minLat\",\"minLng\",\"maxLat\",\"maxLng\"}", fname);
     if (!(e = mk(c, QOP_BBOX, op)) || !geo_keys(c, v, keys, op, fname) ||
         !geo_num(c, v, "minLat", -90, 90, &e->geo[0], op, fname) ||
         !geo_num(c, v, "minLng", -180, 180, &e->geo[1], op, fname) ||
@@ -587,10 +502,17 @@ static qexpr *parse_op(pctx *c, const char *op, const json_t *v, const json_t *o
     return e;
   }
   if (!strcmp(op, "$edge"))
-    return perr(c, "$edge may only appear at the top level of a query or of an $edge sub-query (found on \"%s\")", fname);
+    return perr(c,
+                "$edge may only appear at the top level of a query or of an $edge sub-query (found "
+                "on \"%s\")",
+                fname);
   if (!strcmp(op, "$and") || !strcmp(op, "$or") || !strcmp(op, "$nor"))
-    return perr(c, "%s is not a field operator: use it beside fields, as in {\"%s\":[…]}, not inside \"%s\"", op, op, fname);
-  if (!strcmp(op, "$depth")) return perr(c, "$depth belongs inside $edge, as in {\"$edge\":{\"$depth\":2,…}}");
+    return perr(
+        c,
+        "%s is not a field operator: use it beside fields, as in {\"%s\":[…]}, not inside \"%s\"",
+        op, op, fname);
+  if (!strcmp(op, "$depth"))
+    return perr(c, "$depth belongs inside $edge, as in {\"$edge\":{\"$depth\":2,…}}");
   char where[200];
   snprintf(where, sizeof where, " on \"%.150s\"", fname);
   return unknown(c, "operator", op, where, gdb_query_operators);
@@ -598,18 +520,23 @@ static qexpr *parse_op(pctx *c, const char *op, const json_t *v, const json_t *o
 
 /* The operators of {"$gt":1,"$lt":5} as kids of e (a FIELD, VNOT or ELEMMATCH). */
 static bool parse_ops(pctx *c, qexpr *e, const json_t *ops, const char *fname, int depth) {
-  if (depth > QUERY_MAX_DEPTH) return perr(c, "the query nests deeper than %d levels", QUERY_MAX_DEPTH), false;
+  if (depth > QUERY_MAX_DEPTH)
+    return perr(c, "the query nests deeper than %d levels", QUERY_MAX_DEPTH), false;
   size_t n = json_object_size(ops);
   if (!kids_alloc(c, e, n)) return false;
   const char *k;
   json_t *v;
   json_object_foreach((json_t *)ops, k, v) {
     if (k[0] != '$') {
-      perr(c, "the conditions on \"%s\" mix operators and field names (\"%s\"): write {\"%s.%s\":…} or use only operators", fname, k, fname, k);
+      perr(c,
+           "the conditions on \"%s\" mix operators and field names (\"%s\"): write {\"%s.%s\":…} "
+           "or use only operators",
+           fname, k, fname, k);
       return false;
     }
     if (!strcmp(k, "$options")) {
-      if (!json_object_get(ops, "$regex")) return perr(c, "$options on \"%s\" needs a $regex beside it", fname), false;
+      if (!json_object_get(ops, "$regex"))
+        return perr(c, "$options on \"%s\" needs a $regex beside it", fname), false;
       continue;
     }
     qexpr *x = parse_op(c, k, v, ops, fname, depth);
@@ -656,7 +583,10 @@ static qexpr *parse_field(pctx *c, const char *name, const json_t *v, int depth)
   if (json_is_object(v)) {
     json_object_foreach((json_t *)v, k, x) {
       if (k[0] == '$' && strcmp(k, "$bin"))
-        return perr(c, "the conditions on \"%s\" mix field names and operators (\"%s\"): put operators first and alone", name, k);
+        return perr(c,
+                    "the conditions on \"%s\" mix field names and operators (\"%s\"): put "
+                    "operators first and alone",
+                    name, k);
     }
   }
   qexpr *e = mk(c, QOP_EQ, "$eq");
@@ -675,21 +605,28 @@ static bool add_kid(pctx *c, qexpr *and, qexpr *k, size_t *cap) {
     and->kids = p;
     *cap = ncap;
   }
-  and->kids[and->nkids++] = k;
+  and->kids[ and->nkids++] = k;
   return true;
 }
 
 static bool parse_edge(pctx *c, const json_t *v, int depth, uint32_t stage) {
   if (stage == UINT32_MAX)
-    return perr(c, "$edge may only appear at the top level of a query or of an $edge sub-query"), false;
-  if (stage + 1 >= QUERY_MAX_STAGES) return perr(c, "$edge nests deeper than %d levels", QUERY_MAX_STAGES - 1), false;
-  if (!json_is_object(v)) return perr(c, "$edge needs a sub-query object, such as {\"$edge\":{\"type\":\"File\"}}"), false;
-  if (c->q->stages[stage + 1].filter) return perr(c, "a query has at most one $edge at each level"), false;
+    return perr(c, "$edge may only appear at the top level of a query or of an $edge sub-query"),
+           false;
+  if (stage + 1 >= QUERY_MAX_STAGES)
+    return perr(c, "$edge nests deeper than %d levels", QUERY_MAX_STAGES - 1), false;
+  if (!json_is_object(v))
+    return perr(c, "$edge needs a sub-query object, such as {\"$edge\":{\"type\":\"File\"}}"),
+           false;
+  if (c->q->stages[stage + 1].filter)
+    return perr(c, "a query has at most one $edge at each level"), false;
   json_t *d = json_object_get(v, "$depth");
   if (d) {
     int64_t dmax;
     if (!whole(d, 1, 4294967295.0, &dmax))
-      return perr(c, "$depth needs a positive integer (the most edges to follow from a start node)"), false;
+      return perr(c,
+                  "$depth needs a positive integer (the most edges to follow from a start node)"),
+             false;
     c->q->stages[stage + 1].depth = (uint32_t)dmax;
   }
   qexpr *sub = parse_query(c, v, depth + 1, stage + 1, true);
@@ -702,8 +639,11 @@ static bool parse_edge(pctx *c, const json_t *v, int depth, uint32_t stage) {
 /* A query object: the AND of its entries (an $and's parts are flattened into it). stage is
  * the stage this query selects for ($edge allowed), or UINT32_MAX inside logic operators. */
 static qexpr *parse_query(pctx *c, const json_t *obj, int depth, uint32_t stage, bool in_edge) {
-  if (depth > QUERY_MAX_DEPTH) return perr(c, "the query nests deeper than %d levels", QUERY_MAX_DEPTH);
-  if (!json_is_object(obj)) return perr(c, "a query must be an object of conditions such as {\"type\":\"user\"} (got %s)", kind_name(obj));
+  if (depth > QUERY_MAX_DEPTH)
+    return perr(c, "the query nests deeper than %d levels", QUERY_MAX_DEPTH);
+  if (!json_is_object(obj))
+    return perr(c, "a query must be an object of conditions such as {\"type\":\"user\"} (got %s)",
+                kind_name(obj));
   qexpr *and = mk(c, QOP_AND, "$and");
   if (!and) return NULL;
   size_t cap = 0;
@@ -717,7 +657,9 @@ static qexpr *parse_query(pctx *c, const json_t *obj, int depth, uint32_t stage,
     }
     if (!strcmp(k, "$and") || !strcmp(k, "$or") || !strcmp(k, "$nor")) {
       if (!json_is_array(v) || !json_array_size(v))
-        return perr(c, "%s needs a non-empty array of queries, such as {\"%s\":[{\"a\":1},{\"b\":2}]}", k, k);
+        return perr(c,
+                    "%s needs a non-empty array of queries, such as {\"%s\":[{\"a\":1},{\"b\":2}]}",
+                    k, k);
       qexpr *l = mk(c, k[1] == 'a' ? QOP_AND : k[1] == 'o' ? QOP_OR : QOP_NOR, k);
       if (!l || !kids_alloc(c, l, json_array_size(v))) return NULL;
       for (size_t i = 0; i < json_array_size(v); i++) {
@@ -733,7 +675,8 @@ static qexpr *parse_query(pctx *c, const json_t *obj, int depth, uint32_t stage,
       }
     } else if (!strcmp(k, "$not")) {
       qexpr *n = mk(c, QOP_NOT, k), *x;
-      if (!n || !kids_alloc(c, n, 1) || !(x = parse_query(c, v, depth + 1, UINT32_MAX, false))) return NULL;
+      if (!n || !kids_alloc(c, n, 1) || !(x = parse_query(c, v, depth + 1, UINT32_MAX, false)))
+        return NULL;
       n->kids[n->nkids++] = x;
       if (!add_kid(c, and, n, &cap)) return NULL;
     } else if (!strcmp(k, "$edge")) {
@@ -750,7 +693,10 @@ static qexpr *parse_query(pctx *c, const json_t *obj, int depth, uint32_t stage,
       const char *s = gdb_query_suggest(k, QUERY_OPS);
       if (!s) s = gdb_query_suggest(k, gdb_query_operators);
       if (s) return perr(c, "unknown operator \"%s\" in query (did you mean \"%s\"?)", k, s);
-      return perr(c, "unknown operator \"%s\" in query (query-level operators: $and, $or, $nor, $not, $edge)", k);
+      return perr(
+          c,
+          "unknown operator \"%s\" in query (query-level operators: $and, $or, $nor, $not, $edge)",
+          k);
     }
   }
   if (and->nkids == 0) and->op = QOP_TRUE;
@@ -764,14 +710,19 @@ static int compile(pctx *c, const json_t *o) {
   const char *k;
   json_t *v;
   if (!json_is_object(o))
-    return perr(c, "options must be a JSON object such as {\"query\":{\"type\":\"user\"}}"), GDB_EQUERY;
+    return perr(c, "options must be a JSON object such as {\"query\":{\"type\":\"user\"}}"),
+           GDB_EQUERY;
   json_object_foreach((json_t *)o, k, v) {
     if (!strcmp(k, "query")) {
-      if (!json_is_object(v)) return perr(c, "\"query\" must be an object of conditions such as {\"type\":\"user\"}"), GDB_EQUERY;
+      if (!json_is_object(v))
+        return perr(c, "\"query\" must be an object of conditions such as {\"type\":\"user\"}"),
+               GDB_EQUERY;
     } else if (!strcmp(k, "field")) {
-      if (!json_is_string(v)) return perr(c, "\"field\" must be the name of the field to sort by (a string)"), GDB_EQUERY;
+      if (!json_is_string(v))
+        return perr(c, "\"field\" must be the name of the field to sort by (a string)"), GDB_EQUERY;
       int err;
-      if (!(q->sort = gdb_qpath_compile(c->a, json_string_value(v), c->verb, &err))) return failed(c, err), c->code;
+      if (!(q->sort = gdb_qpath_compile(c->a, json_string_value(v), c->verb, &err)))
+        return failed(c, err), c->code;
     } else if (!strcmp(k, "order")) {
       const char *s = json_string_value(v);
       if (!s || (strcmp(s, "asc") && strcmp(s, "desc")))
@@ -785,13 +736,17 @@ static int compile(pctx *c, const json_t *o) {
     } else if (!strcmp(k, "$after") || !strcmp(k, "$before")) {
       const char *s = json_string_value(v);
       if (!s || !*s || json_string_length(v) > GDB_ID_MAX || strlen(s) != json_string_length(v))
-        return perr(c, "\"%s\" must be a node id (the cursor: results continue %s it)", k, k[1] == 'a' ? "after" : "before"), GDB_EQUERY;
+        return perr(c, "\"%s\" must be a node id (the cursor: results continue %s it)", k,
+                    k[1] == 'a' ? "after" : "before"),
+               GDB_EQUERY;
       const char **dst = k[1] == 'a' ? &q->after : &q->before;
       if (!(*dst = gdb_qarena_strndup(c->a, s, strlen(s)))) return oom(c), GDB_ENOMEM;
     } else if (!strcmp(k, "realtime") || !strcmp(k, "strictMode")) {
       if (!json_is_boolean(v)) return perr(c, "\"%s\" must be true or false", k), GDB_EQUERY;
-      if (k[0] == 'r') q->realtime = json_is_true(v);
-      else q->strict = json_is_true(v);
+      if (k[0] == 'r')
+        q->realtime = json_is_true(v);
+      else
+        q->strict = json_is_true(v);
     } else {
       unknown(c, "option", k, "", OPTIONS);
       return GDB_EQUERY;

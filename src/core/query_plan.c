@@ -52,7 +52,8 @@ void gdb_qhit_key(const gdb_query *q, qhit *h) {
   }
   if (!gdb_node_live(h->node)) return;
   const uint8_t *v = gdb_node_valuep(h->node), *end = v + h->node->value_len;
-  if (!gdb_skey_of(gdb_qpath_single(q->sort, v, end), end, &h->key)) memset(&h->key, 0, sizeof h->key);
+  if (!gdb_skey_of(gdb_qpath_single(q->sort, v, end), end, &h->key))
+    memset(&h->key, 0, sizeof h->key);
 }
 
 int gdb_query_window(gdb_graph *g, const gdb_query *q, qwindow *w) {
@@ -62,9 +63,13 @@ int gdb_query_window(gdb_graph *g, const gdb_query *q, qwindow *w) {
     if (!id) continue;
     gdb_node *n = gdb_graph_find(g, id, strlen(id));
     const char *name = i ? "$before" : "$after";
-    if (!n) return gdb_fail(GDB_ENOTFOUND, "map: the %s cursor \"%.100s\" is not a node of this database", name, id);
+    if (!n)
+      return gdb_fail(GDB_ENOTFOUND, "map: the %s cursor \"%.100s\" is not a node of this database",
+                      name, id);
     if (q->sort && !gdb_node_live(n))
-      return gdb_fail(GDB_ENOTFOUND, "map: the %s cursor \"%.100s\" was removed; a query sorted by \"%s\" needs the cursor's value (use the last node received that still exists)",
+      return gdb_fail(GDB_ENOTFOUND,
+                      "map: the %s cursor \"%.100s\" was removed; a query sorted by \"%s\" needs "
+                      "the cursor's value (use the last node received that still exists)",
                       name, id, q->sort->text);
     qhit *h = i ? &w->before : &w->after;
     h->node = n;
@@ -155,8 +160,10 @@ static void sink_push(sink *s, gdb_node *n, uint32_t ord) {
     return;
   }
   qhit h = {.node = n};
-  if (s->q->sort) gdb_qhit_key(s->q, &h);
-  else h.key.prefix = ord;
+  if (s->q->sort)
+    gdb_qhit_key(s->q, &h);
+  else
+    h.key.prefix = ord;
   const qwindow *w = s->w;
   int ca = w->has_after ? gdb_qhit_cmp(s->q, &h, &w->after) : 1;
   int cb = w->has_before ? gdb_qhit_cmp(s->q, &h, &w->before) : -1;
@@ -238,14 +245,15 @@ typedef struct plan {
   access main;           /* INDEX: where candidates come from */
   access filt[3];        /* INDEX: further exact conjuncts, applied as bitmaps of creation order */
   int nfilt;
-  uint32_t nconj;        /* conjuncts of the root */
+  uint32_t nconj; /* conjuncts of the root */
 } plan;
 
 static void choose(gdb_qstate *qs, gdb_graph *g, const gdb_query *q, plan *p) {
   memset(p, 0, sizeof *p);
   p->access = ACCESS_SCAN;
   const qexpr *root = q->stages[0].filter;
-  const qexpr *const *conj = root->op == QOP_AND ? (const qexpr *const *)root->kids : (const qexpr *const *)&root;
+  const qexpr *const *conj =
+      root->op == QOP_AND ? (const qexpr *const *)root->kids : (const qexpr *const *)&root;
   p->nconj = root->op == QOP_AND ? root->nkids : root->op == QOP_TRUE ? 0 : 1;
   if (!qs || !qs->nidx || q->strict) return;
   access opt[32];
@@ -284,13 +292,15 @@ static void choose(gdb_qstate *qs, gdb_graph *g, const gdb_query *q, plan *p) {
       if (!dup && a->exact && a->est <= 4 * p->main.est + 64) p->filt[p->nfilt++] = *a;
     }
   }
-  gdb_index *walk = q->sort && q->nstages == 1 ? gdb_qstate_index(qs, q->sort->text, GDB_INDEX_RANGE) : NULL;
+  gdb_index *walk =
+      q->sort && q->nstages == 1 ? gdb_qstate_index(qs, q->sort->text, GDB_INDEX_RANGE) : NULL;
   if (walk && gdb_index_ready(walk, g)) {
     size_t n = g->live ? g->live : 1;
     if (p->access == ACCESS_SCAN) {
       p->access = ACCESS_WALK;
     } else if (q->limit >= 0) {
-      double walk_cost = ((double)q->limit + 1) * (double)n / (double)(p->main.est ? p->main.est : 1);
+      double walk_cost =
+          ((double)q->limit + 1) * (double)n / (double)(p->main.est ? p->main.est : 1);
       if (walk_cost < (double)p->main.est) p->access = ACCESS_WALK;
     }
     if (p->access == ACCESS_WALK) {
@@ -311,11 +321,13 @@ typedef struct run_ctx {
   uint64_t *seen;    /* dedupe bitmap by creation order (index candidates that may repeat) */
   uint64_t *filt[3]; /* bitmaps of the filter indexes' candidates */
   int nfilt;
-  bool covered;      /* every conjunct is guaranteed by the indexes: no evaluation */
+  bool covered; /* every conjunct is guaranteed by the indexes: no evaluation */
   uint64_t examined;
 } run_ctx;
 
-static inline bool bit_test(const uint64_t *b, uint32_t ord) { return b[ord >> 6] >> (ord & 63) & 1; }
+static inline bool bit_test(const uint64_t *b, uint32_t ord) {
+  return b[ord >> 6] >> (ord & 63) & 1;
+}
 
 static bool on_candidate(gdb_node *n, uint32_t ord, void *data) {
   run_ctx *x = data;
@@ -370,7 +382,8 @@ static void describe_access(gdb_buf *o, const access *a) {
   gdb_index_describe(a->ix, o);
   gdb_buf_puts(o, ",\"condition\":{");
   gdb_json_escape(o, a->conj->path->text, strlen(a->conj->path->text));
-  gdb_buf_printf(o, ":\"%s\"},\"candidates\":%zu,\"exact\":%s}", a->pred->name, a->est, a->exact ? "true" : "false");
+  gdb_buf_printf(o, ":\"%s\"},\"candidates\":%zu,\"exact\":%s}", a->pred->name, a->est,
+                 a->exact ? "true" : "false");
 }
 
 static void explain_stage0(qexplain *ex, const plan *p, const run_ctx *x, uint64_t matched) {
@@ -399,7 +412,9 @@ static void explain_stage0(qexplain *ex, const plan *p, const run_ctx *x, uint64
 
 static int strict_error(const qeval *c) {
   if (c->err == GDB_ENOMEM) return gdb_fail(GDB_ENOMEM, "out of memory");
-  return gdb_fail(GDB_EQUERY, "map: node \"%.100s\" has no field \"%s\" (strictMode: every node must have the fields a query names)",
+  return gdb_fail(GDB_EQUERY,
+                  "map: node \"%.100s\" has no field \"%s\" (strictMode: every node must have the "
+                  "fields a query names)",
                   c->node ? gdb_node_idp(c->node) : "", c->err_path ? c->err_path : "");
 }
 
@@ -421,7 +436,8 @@ static int run_index(gdb_graph *g, const plan *p, run_ctx *x, sink *fin, bool on
   }
   if (p->main.exact) x->c->skip[x->c->nskip++] = p->main.conj;
   x->covered = x->c->nskip == p->nconj;
-  fin->inorder = one && !q->sort && !q->desc && !fin->back && gdb_index_creation_ordered(p->main.ix, p->main.pred);
+  fin->inorder = one && !q->sort && !q->desc && !fin->back &&
+                 gdb_index_creation_ordered(p->main.ix, p->main.pred);
   if (!rc) gdb_index_scan(p->main.ix, p->main.pred, on_candidate, x);
   free(x->seen);
   for (int i = 0; i < x->nfilt; i++) free(x->filt[i]);
@@ -472,7 +488,8 @@ int gdb_query_exec(gdb_qstate *qs, gdb_graph *g, const gdb_query *q, const qwind
     start.h = next;
   }
   if (!rc && !one) {
-    for (size_t i = 0; i < start.h.n && !fin.stop; i++) sink_push(&fin, start.h.v[i].node, start.h.v[i].node->ord);
+    for (size_t i = 0; i < start.h.n && !fin.stop; i++)
+      sink_push(&fin, start.h.v[i].node, start.h.v[i].node->ord);
     if (fin.oom) rc = gdb_fail(GDB_ENOMEM, "out of memory");
   }
   free(start.h.v);
@@ -485,8 +502,10 @@ int gdb_query_exec(gdb_qstate *qs, gdb_graph *g, const gdb_query *q, const qwind
         fin.h.v[j - 1] = t;
       }
     } else if (!fin.inorder && fin.h.n > 1) {
-      if (q->sort || fin.h.n < 4096) qsort_r(fin.h.v, fin.h.n, sizeof *fin.h.v, sort_cmp, (void *)q);
-      else if (!radix_sort(fin.h.v, fin.h.n, q->desc)) rc = gdb_fail(GDB_ENOMEM, "out of memory");
+      if (q->sort || fin.h.n < 4096)
+        qsort_r(fin.h.v, fin.h.n, sizeof *fin.h.v, sort_cmp, (void *)q);
+      else if (!radix_sort(fin.h.v, fin.h.n, q->desc))
+        rc = gdb_fail(GDB_ENOMEM, "out of memory");
     }
   }
   if (rc) {
@@ -497,9 +516,12 @@ int gdb_query_exec(gdb_qstate *qs, gdb_graph *g, const gdb_query *q, const qwind
     static const char *const methods[] = {"creation order", "index order", "top-k heap", "sort"};
     int m = p.access == ACCESS_WALK ? 1 : fin.inorder ? 0 : q->limit >= 0 ? 2 : 3;
     gdb_buf_puts(ex->out, "],\"order\":{\"field\":");
-    if (q->sort) gdb_json_escape(ex->out, q->sort->text, strlen(q->sort->text));
-    else gdb_buf_puts(ex->out, "null");
-    gdb_buf_printf(ex->out, ",\"dir\":\"%s\",\"method\":\"%s\"}", q->desc ? "desc" : "asc", methods[m]);
+    if (q->sort)
+      gdb_json_escape(ex->out, q->sort->text, strlen(q->sort->text));
+    else
+      gdb_buf_puts(ex->out, "null");
+    gdb_buf_printf(ex->out, ",\"dir\":\"%s\",\"method\":\"%s\"}", q->desc ? "desc" : "asc",
+                   methods[m]);
     ex->matched = fin.h.n;
   }
   *hits = fin.h.v;

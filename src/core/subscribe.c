@@ -188,7 +188,8 @@ static void list_drop(GHashTable *t, gpointer key, gdb_watch *w) {
 /* Picks an anchor: a root conjunct field == value (or $in of a few values). */
 static bool find_anchor(gdb_watch *w) {
   const qexpr *root = w->q->stages[0].filter;
-  const qexpr *const *conj = root->op == QOP_AND ? (const qexpr *const *)root->kids : (const qexpr *const *)&root;
+  const qexpr *const *conj =
+      root->op == QOP_AND ? (const qexpr *const *)root->kids : (const qexpr *const *)&root;
   uint32_t nconj = root->op == QOP_AND ? root->nkids : 1;
   for (uint32_t i = 0; i < nconj; i++) {
     const qexpr *f = conj[i];
@@ -202,7 +203,8 @@ static bool find_anchor(gdb_watch *w) {
       if (!(w->anchor.hashes = malloc(n * sizeof *w->anchor.hashes))) return false;
       uint64_t ph = gdb_hash(f->path->text, strlen(f->path->text));
       for (uint32_t j = 0; j < n; j++)
-        w->anchor.hashes[j] = eq ? anchor_hash(ph, e->mp, e->mplen) : anchor_hash(ph, e->set.v[j], e->set.len[j]);
+        w->anchor.hashes[j] =
+            eq ? anchor_hash(ph, e->mp, e->mplen) : anchor_hash(ph, e->set.v[j], e->set.len[j]);
       w->anchor.n = n;
       w->anchor.path = f->path->text;
       return true;
@@ -223,7 +225,8 @@ static bool path_ref(gdb_subs *s, const char *text) {
   s->paths = p;
   apath *a = &p[s->npaths];
   int err;
-  if (!(a->arena = gdb_qarena_new()) || !(a->path = gdb_qpath_compile(a->arena, text, "watch", &err))) {
+  if (!(a->arena = gdb_qarena_new()) ||
+      !(a->path = gdb_qpath_compile(a->arena, text, "watch", &err))) {
     gdb_qarena_free(a->arena);
     return false;
   }
@@ -248,7 +251,8 @@ static bool watch_register(gdb_subs *s, gdb_watch *w) {
   if (w->kind == W_GET) {
     list_for(s->by_id, w->id, true, g_strdup(w->id));
     g_ptr_array_add(g_hash_table_lookup(s->by_id, w->id), w);
-  } else if ((w->kind == W_MAP || w->kind == W_WINDOW) && find_anchor(w) && path_ref(s, w->anchor.path)) {
+  } else if ((w->kind == W_MAP || w->kind == W_WINDOW) && find_anchor(w) &&
+             path_ref(s, w->anchor.path)) {
     for (uint32_t i = 0; i < w->anchor.n; i++) {
       uint64_t *k = g_new(uint64_t, 1);
       *k = w->anchor.hashes[i];
@@ -341,8 +345,10 @@ static void judge(gdb_subs *s, gdb_watch *w, gdb_node *before, gdb_node *after) 
     if (bm || am) gdb_watch_window_change(w, before, after, bm, am);
     return;
   }
-  if (am) gdb_subs_emit(s, w, bm ? GDB_EVENT_UPDATED : GDB_EVENT_ADDED, after);
-  else if (bm) gdb_subs_emit(s, w, GDB_EVENT_REMOVED, after && gdb_node_live(after) ? after : before);
+  if (am)
+    gdb_subs_emit(s, w, bm ? GDB_EVENT_UPDATED : GDB_EVENT_ADDED, after);
+  else if (bm)
+    gdb_subs_emit(s, w, GDB_EVENT_REMOVED, after && gdb_node_live(after) ? after : before);
 }
 
 void gdb_subs_on_change(gdb_subs *s, gdb_node *before, gdb_node *after) {
@@ -485,7 +491,8 @@ int gdb_map_watch(gdb_t *db, const char *options, gdb_watch_fn fn, void *data, g
 int gdb_get_watch(gdb_t *db, const char *id, gdb_watch_fn fn, void *data, gdb_watch **out) {
   *out = NULL;
   if (!fn) return gdb_fail(GDB_EINVAL, "watch: a callback is required");
-  if (!id || !*id || strlen(id) > GDB_ID_MAX) return gdb_fail(GDB_EINVAL, "watch: an id of 1 to %d bytes is required", GDB_ID_MAX);
+  if (!id || !*id || strlen(id) > GDB_ID_MAX)
+    return gdb_fail(GDB_EINVAL, "watch: an id of 1 to %d bytes is required", GDB_ID_MAX);
   gdb_qstate *qs = gdb_db_qstate(db);
   gdb_watch *w = watch_new(qs->subs, fn, data);
   if (!w || !(w->id = strdup(id))) {

@@ -54,7 +54,7 @@ struct gdb_watch {
   char *id;     /* W_GET */
   size_t idlen;
   qeval c;
-  qwindow win;  /* cursors (their nodes retained) */
+  qwindow win; /* cursors (their nodes retained) */
   bool registered;
   uint64_t stamp;
   wanchor anchor;

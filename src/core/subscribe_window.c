@@ -59,7 +59,8 @@ int gdb_watch_window_init(gdb_watch *w, const qhit *all, size_t n) {
     w->wcount = n < k ? n : k;
     size_t first = w->back ? n - w->wcount : 0;
     if (w->wcount) w->bound = v[w->back ? first : w->wcount - 1];
-    for (size_t i = first; i < first + w->wcount; i++) gdb_subs_emit(w->subs, w, GDB_EVENT_INITIAL, v[i].node);
+    for (size_t i = first; i < first + w->wcount; i++)
+      gdb_subs_emit(w->subs, w, GDB_EVENT_INITIAL, v[i].node);
   }
   free(v);
   return ok ? GDB_OK : GDB_ENOMEM;
@@ -87,7 +88,9 @@ static void add_ev(wchange *c, gdb_event ev, gdb_node *node, const wentry *e) {
   if (c->n < 4) c->ev[c->n++] = (wev){ev, node, e->id, e->idlen, false};
 }
 
-static int cmp(const gdb_watch *w, const wentry *a, const wentry *b) { return went_cmp(a, b, w->q); }
+static int cmp(const gdb_watch *w, const wentry *a, const wentry *b) {
+  return went_cmp(a, b, w->q);
+}
 /* a lies farther from the window's anchored end than b */
 static bool farther(const gdb_watch *w, const wentry *a, const wentry *b) {
   int r = cmp(w, a, b);
@@ -222,7 +225,8 @@ static bool starts(gdb_watch *w, gdb_node *n) {
 
 void gdb_watch_edge_change(gdb_watch *w, gdb_node *before, gdb_node *after) {
   gdb_node *any = after ? after : before;
-  if (!gdb_qvisit_has(w->visited, gdb_node_idp(any), any->id_len) && !starts(w, before) && !starts(w, after))
+  if (!gdb_qvisit_has(w->visited, gdb_node_idp(any), any->id_len) && !starts(w, before) &&
+      !starts(w, after))
     return;
   gdb_subs *s = w->subs;
   gdb_graph *g = gdb_subs_graph(s);
@@ -255,8 +259,10 @@ void gdb_watch_edge_change(gdb_watch *w, gdb_node *before, gdb_node *after) {
     memcpy(idbuf, gdb_node_idp(x), x->id_len);
     idbuf[x->id_len] = 0;
     gdb_node *old = g_hash_table_lookup(w->members, idbuf);
-    if (!old) gdb_subs_emit(s, w, GDB_EVENT_ADDED, x);
-    else if (old != x) gdb_subs_emit(s, w, GDB_EVENT_UPDATED, x);
+    if (!old)
+      gdb_subs_emit(s, w, GDB_EVENT_ADDED, x);
+    else if (old != x)
+      gdb_subs_emit(s, w, GDB_EVENT_UPDATED, x);
   }
   free(hits);
   g_hash_table_destroy(w->members);

@@ -14,14 +14,15 @@ static int link(gdb_t *db, const char *a, const char *b) { return gdb_link(db, a
 static gdb_t *tree(void) {
   gdb_t *db;
   if (gdb_open(NULL, NULL, &db)) return NULL;
-  const char *docs[][2] = {{"root", "{\"kind\":\"dir\",\"name\":\"root\"}"}, {"A", "{\"kind\":\"dir\",\"name\":\"A\"}"},
-                           {"B", "{\"kind\":\"dir\",\"name\":\"B\"}"},        {"A1", "{\"kind\":\"file\",\"size\":10}"},
-                           {"A2", "{\"kind\":\"file\",\"size\":20}"},         {"B1", "{\"kind\":\"file\",\"size\":30}"},
-                           {"other", "{\"kind\":\"file\",\"size\":99}"}};
+  const char *docs[][2] = {
+      {"root", "{\"kind\":\"dir\",\"name\":\"root\"}"}, {"A", "{\"kind\":\"dir\",\"name\":\"A\"}"},
+      {"B", "{\"kind\":\"dir\",\"name\":\"B\"}"},       {"A1", "{\"kind\":\"file\",\"size\":10}"},
+      {"A2", "{\"kind\":\"file\",\"size\":20}"},        {"B1", "{\"kind\":\"file\",\"size\":30}"},
+      {"other", "{\"kind\":\"file\",\"size\":99}"}};
   for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
     if (q_put(db, docs[i][0], docs[i][1])) return NULL;
-  if (link(db, "root", "A") || link(db, "root", "B") || link(db, "A", "A1") || link(db, "A", "A2") ||
-      link(db, "B", "B1"))
+  if (link(db, "root", "A") || link(db, "root", "B") || link(db, "A", "A1") ||
+      link(db, "A", "A2") || link(db, "B", "B1"))
     return NULL;
   return db;
 }
@@ -33,12 +34,21 @@ TEST(query_edge_tree) {
   CHECK_IDS(db, "{\"query\":{\"name\":\"root\",\"$edge\":{\"kind\":\"file\"}}}", "A1,A2,B1");
   CHECK_IDS(db, "{\"query\":{\"name\":\"root\",\"$edge\":{\"size\":{\"$gt\":15}}}}", "A2,B1");
   CHECK_IDS(db, "{\"query\":{\"name\":\"A\",\"$edge\":{}}}", "A1,A2");
-  CHECK_IDS(db, "{\"query\":{\"kind\":\"file\",\"$edge\":{}}}", ""); /* leaves have no descendants */
-  CHECK_IDS(db, "{\"query\":{\"kind\":\"dir\",\"$edge\":{}}}", "A,B,A1,A2,B1"); /* A and B are below root */
+  CHECK_IDS(db, "{\"query\":{\"kind\":\"file\",\"$edge\":{}}}",
+            ""); /* leaves have no descendants */
+  CHECK_IDS(db, "{\"query\":{\"kind\":\"dir\",\"$edge\":{}}}",
+            "A,B,A1,A2,B1"); /* A and B are below root */
   CHECK_IDS(db, "{\"query\":{\"name\":\"nothing\",\"$edge\":{}}}", "");
-  CHECK_IDS(db, "{\"query\":{\"name\":\"root\",\"$edge\":{\"kind\":\"file\"}},\"field\":\"size\",\"order\":\"desc\"}", "B1,A2,A1");
-  CHECK_IDS(db, "{\"query\":{\"name\":\"root\",\"$edge\":{\"kind\":\"file\"}},\"field\":\"size\",\"$limit\":2}", "A1,A2");
-  CHECK_IDS(db, "{\"query\":{\"name\":\"root\",\"$edge\":{}},\"$after\":\"B\",\"$limit\":2}", "A1,A2");
+  CHECK_IDS(db,
+            "{\"query\":{\"name\":\"root\",\"$edge\":{\"kind\":\"file\"}},\"field\":\"size\","
+            "\"order\":\"desc\"}",
+            "B1,A2,A1");
+  CHECK_IDS(db,
+            "{\"query\":{\"name\":\"root\",\"$edge\":{\"kind\":\"file\"}},\"field\":\"size\",\"$"
+            "limit\":2}",
+            "A1,A2");
+  CHECK_IDS(db, "{\"query\":{\"name\":\"root\",\"$edge\":{}},\"$after\":\"B\",\"$limit\":2}",
+            "A1,A2");
   gdb_close(db);
 }
 
@@ -47,7 +57,8 @@ TEST(query_edge_depth) {
   CHECK(db);
   CHECK_IDS(db, "{\"query\":{\"name\":\"root\",\"$edge\":{\"$depth\":1}}}", "A,B");
   CHECK_IDS(db, "{\"query\":{\"name\":\"root\",\"$edge\":{\"$depth\":1,\"kind\":\"file\"}}}", "");
-  CHECK_IDS(db, "{\"query\":{\"name\":\"root\",\"$edge\":{\"$depth\":2,\"kind\":\"file\"}}}", "A1,A2,B1");
+  CHECK_IDS(db, "{\"query\":{\"name\":\"root\",\"$edge\":{\"$depth\":2,\"kind\":\"file\"}}}",
+            "A1,A2,B1");
   CHECK_IDS(db, "{\"query\":{\"name\":\"root\",\"$edge\":{\"$depth\":100}}}", "A,B,A1,A2,B1");
   gdb_close(db);
 }
@@ -58,7 +69,8 @@ TEST(query_edge_dag_counts_each_once) {
   CHECK_OK(link(db, "B1", "A2"));
   CHECK_OK(link(db, "root", "A2")); /* A2 at depth 1 now */
   CHECK_IDS(db, "{\"query\":{\"name\":\"root\",\"$edge\":{\"kind\":\"file\"}}}", "A1,A2,B1");
-  CHECK_IDS(db, "{\"query\":{\"name\":\"root\",\"$edge\":{\"$depth\":1}}}", "A,B,A2"); /* shortest path */
+  CHECK_IDS(db, "{\"query\":{\"name\":\"root\",\"$edge\":{\"$depth\":1}}}",
+            "A,B,A2"); /* shortest path */
   CHECK_IDS(db, "{\"query\":{\"name\":\"B\",\"$edge\":{}}}", "A2,B1");
   gdb_close(db);
 }
@@ -73,8 +85,8 @@ TEST(query_edge_cycles_terminate) {
   CHECK_OK(link(db, "x", "y"));
   CHECK_OK(link(db, "y", "z"));
   CHECK_OK(link(db, "z", "x"));
-  CHECK_OK(link(db, "solo", "solo")); /* a self-loop */
-  CHECK_IDS(db, "{\"query\":{\"c\":1,\"$edge\":{}}}", "x,y,z");     /* x is its own descendant */
+  CHECK_OK(link(db, "solo", "solo"));                           /* a self-loop */
+  CHECK_IDS(db, "{\"query\":{\"c\":1,\"$edge\":{}}}", "x,y,z"); /* x is its own descendant */
   CHECK_IDS(db, "{\"query\":{\"c\":1,\"$edge\":{\"$depth\":2}}}", "y,z");
   CHECK_IDS(db, "{\"query\":{\"c\":1,\"$edge\":{\"$depth\":3}}}", "x,y,z");
   CHECK_IDS(db, "{\"query\":{\"c\":4,\"$edge\":{}}}", "solo");
@@ -99,10 +111,20 @@ TEST(query_edge_nested) {
   CHECK_OK(link(db, "team1", "p2"));
   CHECK_OK(link(db, "team2", "p3"));
   CHECK_OK(link(db, "p2", "doc"));
-  CHECK_IDS(db, "{\"query\":{\"t\":\"org\",\"$edge\":{\"t\":\"team\",\"n\":1,\"$edge\":{\"t\":\"person\"}}}}", "p1,p2");
-  CHECK_IDS(db, "{\"query\":{\"t\":\"org\",\"$edge\":{\"t\":\"team\",\"$edge\":{\"age\":{\"$gt\":35}}}}}", "p2,p3");
-  CHECK_IDS(db, "{\"query\":{\"t\":\"org\",\"$edge\":{\"t\":\"person\",\"$edge\":{\"t\":\"doc\"}}}}", "doc");
-  CHECK_IDS(db, "{\"query\":{\"t\":\"org\",\"$edge\":{\"$depth\":1,\"$edge\":{\"$depth\":1,\"t\":\"person\"}}}}", "p1,p2,p3");
+  CHECK_IDS(
+      db,
+      "{\"query\":{\"t\":\"org\",\"$edge\":{\"t\":\"team\",\"n\":1,\"$edge\":{\"t\":\"person\"}}}}",
+      "p1,p2");
+  CHECK_IDS(
+      db, "{\"query\":{\"t\":\"org\",\"$edge\":{\"t\":\"team\",\"$edge\":{\"age\":{\"$gt\":35}}}}}",
+      "p2,p3");
+  CHECK_IDS(db,
+            "{\"query\":{\"t\":\"org\",\"$edge\":{\"t\":\"person\",\"$edge\":{\"t\":\"doc\"}}}}",
+            "doc");
+  CHECK_IDS(db,
+            "{\"query\":{\"t\":\"org\",\"$edge\":{\"$depth\":1,\"$edge\":{\"$depth\":1,\"t\":"
+            "\"person\"}}}}",
+            "p1,p2,p3");
   gdb_close(db);
 }
 
@@ -113,7 +135,8 @@ TEST(query_edge_targets_arriving_and_leaving) {
   CHECK_IDS(db, "{\"query\":{\"name\":\"B\",\"$edge\":{}}}", "B1");
   CHECK_OK(q_put(db, "later", "{\"kind\":\"file\",\"size\":5}"));
   CHECK_IDS(db, "{\"query\":{\"name\":\"B\",\"$edge\":{}}}", "B1,later");
-  CHECK_OK(gdb_remove(db, "A")); /* removing A drops its edges: A1 and A2 are no longer below root */
+  CHECK_OK(
+      gdb_remove(db, "A")); /* removing A drops its edges: A1 and A2 are no longer below root */
   CHECK_IDS(db, "{\"query\":{\"name\":\"root\",\"$edge\":{}}}", "B,B1,later");
   gdb_close(db);
 }
@@ -131,7 +154,10 @@ TEST(query_edge_long_chain) {
     memcpy(prev, id, sizeof id);
   }
   gdb_result *r;
-  CHECK_OK(gdb_map(db, "{\"query\":{\"type\":\"Folder\",\"name\":\"root\",\"$edge\":{\"type\":\"File\",\"size\":{\"$gt\":500}}}}", &r));
+  CHECK_OK(gdb_map(db,
+                   "{\"query\":{\"type\":\"Folder\",\"name\":\"root\",\"$edge\":{\"type\":\"File\","
+                   "\"size\":{\"$gt\":500}}}}",
+                   &r));
   CHECK_INT(gdb_result_len(r), 499);
   gdb_result_free(r);
   CHECK_OK(gdb_map(db, "{\"query\":{\"name\":\"root\",\"$edge\":{\"$depth\":10}}}", &r));

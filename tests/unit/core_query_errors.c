@@ -10,7 +10,8 @@
 static const struct {
   const char *opts, *needle;
 } BAD[] = {
-    {"{\"query\":{\"age\":{\"$gte \":1}}}", "unknown operator \"$gte \" on \"age\" (did you mean \"$gte\"?)"},
+    {"{\"query\":{\"age\":{\"$gte \":1}}}",
+     "unknown operator \"$gte \" on \"age\" (did you mean \"$gte\"?)"},
     {"{\"query\":{\"age\":{\"$gtt\":1}}}", "did you mean \"$gt\"?"},
     {"{\"query\":{\"name\":{\"$startswith\":\"a\"}}}", "did you mean \"$startsWith\"?"},
     {"{\"query\":{\"name\":{\"$regexp\":\"a\"}}}", "did you mean \"$regex\"?"},
@@ -28,13 +29,16 @@ static const struct {
     {"{\"query\":{\"age\":{\"$in\":5}}}", "$in on \"age\" needs an array"},
     {"{\"query\":{\"age\":{\"$nin\":\"x\"}}}", "$nin on \"age\" needs an array"},
     {"{\"query\":{\"age\":{\"$all\":{}}}}", "$all on \"age\" needs an array"},
-    {"{\"query\":{\"age\":{\"$gt\":[1]}}}", "$gt on \"age\" needs a number, a string or a boolean (got an array)"},
+    {"{\"query\":{\"age\":{\"$gt\":[1]}}}",
+     "$gt on \"age\" needs a number, a string or a boolean (got an array)"},
     {"{\"query\":{\"age\":{\"$lt\":null}}}", "(got null)"},
-    {"{\"query\":{\"age\":{\"$between\":[1]}}}", "$between on \"age\" needs an array of two bounds"},
+    {"{\"query\":{\"age\":{\"$between\":[1]}}}",
+     "$between on \"age\" needs an array of two bounds"},
     {"{\"query\":{\"age\":{\"$between\":[1,\"a\"]}}}", "two bounds of one type"},
     {"{\"query\":{\"age\":{\"$between\":[\"2024-01-01\",\"b\"]}}}", "two bounds of one type"},
     {"{\"query\":{\"age\":{\"$exists\":\"yes\"}}}", "$exists on \"age\" needs true or false"},
-    {"{\"query\":{\"age\":{\"$type\":\"strin\"}}}", "unknown type \"strin\" in $type (did you mean \"string\"?)"},
+    {"{\"query\":{\"age\":{\"$type\":\"strin\"}}}",
+     "unknown type \"strin\" in $type (did you mean \"string\"?)"},
     {"{\"query\":{\"age\":{\"$type\":[]}}}", "$type on \"age\" needs a type name"},
     {"{\"query\":{\"bio\":{\"$text\":\"!!!\"}}}", "needs at least one word"},
     {"{\"query\":{\"bio\":{\"$text\":5}}}", "$text on \"bio\" needs a string"},
@@ -44,14 +48,18 @@ static const struct {
     {"{\"query\":{\"n\":{\"$mod\":[0,1]}}}", "non-zero divisor"},
     {"{\"query\":{\"n\":{\"$mod\":[2]}}}", "$mod on \"n\" needs [divisor, remainder]"},
     {"{\"query\":{\"n\":{\"$elemMatch\":5}}}", "$elemMatch on \"n\" needs a non-empty object"},
-    {"{\"query\":{\"n\":{\"$elemMatch\":{\"$edge\":{}}}}}", "$edge may only appear at the top level"},
+    {"{\"query\":{\"n\":{\"$elemMatch\":{\"$edge\":{}}}}}",
+     "$edge may only appear at the top level"},
     {"{\"query\":{\"n\":{\"$not\":5}}}", "$not on \"n\" needs an object of operators"},
     {"{\"query\":{\"n\":{\"$gt\":1,\"x\":2}}}", "mix operators and field names"},
     {"{\"query\":{\"n\":{\"x\":2,\"$gt\":1}}}", "mix field names and operators"},
-    {"{\"query\":{\"loc\":{\"$near\":{\"lat\":100,\"lng\":0,\"radius\":1}}}}", "\"lat\" must be between -90 and 90"},
+    {"{\"query\":{\"loc\":{\"$near\":{\"lat\":100,\"lng\":0,\"radius\":1}}}}",
+     "\"lat\" must be between -90 and 90"},
     {"{\"query\":{\"loc\":{\"$near\":{\"lat\":1,\"lng\":0}}}}", "needs a number \"radius\""},
-    {"{\"query\":{\"loc\":{\"$near\":{\"lat\":1,\"lng\":0,\"radius\":1,\"raduis\":2}}}}", "did you mean \"radius\"?"},
-    {"{\"query\":{\"loc\":{\"$bbox\":{\"minLat\":10,\"minLng\":0,\"maxLat\":5,\"maxLng\":1}}}}", "minLat is above maxLat"},
+    {"{\"query\":{\"loc\":{\"$near\":{\"lat\":1,\"lng\":0,\"radius\":1,\"raduis\":2}}}}",
+     "did you mean \"radius\"?"},
+    {"{\"query\":{\"loc\":{\"$bbox\":{\"minLat\":10,\"minLng\":0,\"maxLat\":5,\"maxLng\":1}}}}",
+     "minLat is above maxLat"},
     {"{\"query\":{\"$and\":{}}}", "$and needs a non-empty array of queries"},
     {"{\"query\":{\"$or\":[]}}", "$or needs a non-empty array"},
     {"{\"query\":{\"$or\":[5]}}", "a query must be an object"},
@@ -88,7 +96,8 @@ TEST(query_bad_input_has_clear_errors) {
   CHECK_OK(q_put(db, "a", "{\"age\":1}"));
   char before[65], after[65];
   CHECK_OK(gdb_state_hash(db, before));
-  for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) CHECK_QUERY_FAILS(db, BAD[i].opts, GDB_EQUERY, BAD[i].needle);
+  for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++)
+    CHECK_QUERY_FAILS(db, BAD[i].opts, GDB_EQUERY, BAD[i].needle);
   /* every message starts with the verb */
   CHECK_QUERY_FAILS(db, "{\"query\":{\"age\":{\"$gtt\":1}}}", GDB_EQUERY, "map: unknown operator");
   char *plan;

@@ -26,23 +26,36 @@ static void random_doc(char *out, size_t cap) {
   size_t n = (size_t)snprintf(out, cap, "{");
 #define ADD(...) n += (size_t)snprintf(out + n, cap - n, __VA_ARGS__)
   uint32_t r = rnd(100);
-  if (r < 85) ADD("\"k\":%u,", rnd(50));
-  else if (r < 92) ADD("\"k\":\"k%u\",", rnd(5));
-  else if (r < 95) ADD("\"k\":null,");
+  if (r < 85)
+    ADD("\"k\":%u,", rnd(50));
+  else if (r < 92)
+    ADD("\"k\":\"k%u\",", rnd(5));
+  else if (r < 95)
+    ADD("\"k\":null,");
   r = rnd(100);
-  if (r < 65) ADD("\"s\":\"%s\",", COLORS[rnd(6)]);
-  else if (r < 85) ADD("\"s\":[\"%s\",\"%s\"],", COLORS[rnd(6)], COLORS[rnd(6)]);
+  if (r < 65)
+    ADD("\"s\":\"%s\",", COLORS[rnd(6)]);
+  else if (r < 85)
+    ADD("\"s\":[\"%s\",\"%s\"],", COLORS[rnd(6)], COLORS[rnd(6)]);
   r = rnd(100);
-  if (r < 60) ADD("\"d\":\"2024-01-%02uT%02u:%02u:00Z\",", 1 + rnd(28), rnd(24), rnd(60));
-  else if (r < 80) ADD("\"d\":\"2024-01-%02uT%02u:00+0%u:00\",", 1 + rnd(28), rnd(24), rnd(6));
-  else if (r < 85) ADD("\"d\":\"2024-01-%02u\",", 1 + rnd(28));
+  if (r < 60)
+    ADD("\"d\":\"2024-01-%02uT%02u:%02u:00Z\",", 1 + rnd(28), rnd(24), rnd(60));
+  else if (r < 80)
+    ADD("\"d\":\"2024-01-%02uT%02u:00+0%u:00\",", 1 + rnd(28), rnd(24), rnd(6));
+  else if (r < 85)
+    ADD("\"d\":\"2024-01-%02u\",", 1 + rnd(28));
   if (rnd(100) < 85) ADD("\"t\":\"%s %s, %s!\",", WORDS[rnd(8)], WORDS[rnd(8)], WORDS[rnd(8)]);
   r = rnd(100);
-  if (r < 65) ADD("\"g\":{\"lat\":%.4f,\"lng\":%.4f},", 40 + rnd(1000) / 100.0, -5 + rnd(1000) / 100.0);
-  else if (r < 72) ADD("\"g\":[{\"lat\":%.4f,\"lng\":%.4f},{\"lat\":1,\"lng\":1}],", 40 + rnd(1000) / 100.0, -5 + rnd(1000) / 100.0);
+  if (r < 65)
+    ADD("\"g\":{\"lat\":%.4f,\"lng\":%.4f},", 40 + rnd(1000) / 100.0, -5 + rnd(1000) / 100.0);
+  else if (r < 72)
+    ADD("\"g\":[{\"lat\":%.4f,\"lng\":%.4f},{\"lat\":1,\"lng\":1}],", 40 + rnd(1000) / 100.0,
+        -5 + rnd(1000) / 100.0);
   r = rnd(100);
-  if (r < 55) ADD("\"n\":{\"x\":%u},", rnd(10));
-  else if (r < 70) ADD("\"n\":[{\"x\":%u},{\"x\":%u}],", rnd(10), rnd(10));
+  if (r < 55)
+    ADD("\"n\":{\"x\":%u},", rnd(10));
+  else if (r < 70)
+    ADD("\"n\":[{\"x\":%u},{\"x\":%u}],", rnd(10), rnd(10));
   ADD("\"z\":%u}", rnd(3));
 #undef ADD
 }
@@ -75,11 +88,20 @@ static void random_writes(gdb_t *a, gdb_t *b, int count, int64_t *remote_ts) {
       snprintf(id2, sizeof id2, "n%u", rnd(400));
       int64_t ts = ++*remote_ts;
       if (r < 92)
-        snprintf(ops, sizeof ops, "{\"type\":\"upsert\",\"id\":\"%s\",\"value\":%s,\"timestamp\":{\"physical\":%lld,\"logical\":0},\"origin\":\"peer\"}", id, doc, (long long)ts);
+        snprintf(ops, sizeof ops,
+                 "{\"type\":\"upsert\",\"id\":\"%s\",\"value\":%s,\"timestamp\":{\"physical\":%lld,"
+                 "\"logical\":0},\"origin\":\"peer\"}",
+                 id, doc, (long long)ts);
       else if (r < 96)
-        snprintf(ops, sizeof ops, "{\"type\":\"remove\",\"id\":\"%s\",\"timestamp\":{\"physical\":%lld,\"logical\":0},\"origin\":\"peer\"}", id, (long long)ts);
+        snprintf(ops, sizeof ops,
+                 "{\"type\":\"remove\",\"id\":\"%s\",\"timestamp\":{\"physical\":%lld,\"logical\":"
+                 "0},\"origin\":\"peer\"}",
+                 id, (long long)ts);
       else
-        snprintf(ops, sizeof ops, "{\"type\":\"link\",\"id\":\"%s\",\"target\":\"%s\",\"timestamp\":{\"physical\":%lld,\"logical\":0},\"origin\":\"peer\"}", id, id2, (long long)ts);
+        snprintf(ops, sizeof ops,
+                 "{\"type\":\"link\",\"id\":\"%s\",\"target\":\"%s\",\"timestamp\":{\"physical\":%"
+                 "lld,\"logical\":0},\"origin\":\"peer\"}",
+                 id, id2, (long long)ts);
       gdb_apply_remote_json(a, ops, strlen(ops), NULL);
       gdb_apply_remote_json(b, ops, strlen(ops), NULL);
     }
@@ -118,7 +140,8 @@ static const char *const QUERIES[] = {
     "{\"query\":{\"n.x\":{\"$gte\":8}}}",
     "{\"query\":{\"k\":{\"$gt\":20},\"s\":\"blue\"}}",
     "{\"query\":{\"s\":\"red\",\"z\":1,\"k\":{\"$lt\":30}}}",
-    "{\"query\":{\"k\":{\"$gt\":5},\"t\":{\"$text\":\"fig\"},\"g\":{\"$bbox\":{\"minLat\":40,\"minLng\":-5,\"maxLat\":46,\"maxLng\":5}}}}",
+    "{\"query\":{\"k\":{\"$gt\":5},\"t\":{\"$text\":\"fig\"},\"g\":{\"$bbox\":{\"minLat\":40,"
+    "\"minLng\":-5,\"maxLat\":46,\"maxLng\":5}}}}",
     "{\"query\":{\"$or\":[{\"k\":1},{\"s\":\"cyan\"}]}}",
     "{\"query\":{\"s\":\"green\"},\"field\":\"k\",\"order\":\"desc\",\"$limit\":7}",
     "{\"query\":{\"z\":2},\"field\":\"k\",\"$limit\":9}",
@@ -148,7 +171,8 @@ static int compare_all(gdb_t *plain, gdb_t *indexed, const char *where) {
     for (const char *c = want; *c; c++) compared += *c == ',';
     if (getenv("GDB_TEST_VERBOSE")) fprintf(stderr, "%s %zu\n", QUERIES[i], strlen(want));
     if (strcmp(want, got)) {
-      gdb_test_failed(__FILE__, __LINE__, "%s: %s\n      indexed [%.300s]\n      scan    [%.300s]", where, QUERIES[i], got, want);
+      gdb_test_failed(__FILE__, __LINE__, "%s: %s\n      indexed [%.300s]\n      scan    [%.300s]",
+                      where, QUERIES[i], got, want);
       bad++;
     }
     /* the same with a cursor in the middle of the results */
@@ -156,10 +180,13 @@ static int compare_all(gdb_t *plain, gdb_t *indexed, const char *where) {
     if (comma && !strstr(QUERIES[i], "$edge")) {
       char *second = comma + 1, *end = strchr(second, ',');
       if (end) *end = 0;
-      snprintf(opts, sizeof opts, "%.*s,\"$after\":\"%s\"}", (int)strlen(QUERIES[i]) - 1, QUERIES[i], second);
+      snprintf(opts, sizeof opts, "%.*s,\"$after\":\"%s\"}", (int)strlen(QUERIES[i]) - 1,
+               QUERIES[i], second);
       char *w2 = q_ids(plain, opts), *g2 = q_ids(indexed, opts);
       if (strcmp(w2, g2)) {
-        gdb_test_failed(__FILE__, __LINE__, "%s: %s\n      indexed [%.300s]\n      scan    [%.300s]", where, opts, g2, w2);
+        gdb_test_failed(__FILE__, __LINE__,
+                        "%s: %s\n      indexed [%.300s]\n      scan    [%.300s]", where, opts, g2,
+                        w2);
         bad++;
       }
       free(w2);
@@ -175,9 +202,10 @@ static int declare(gdb_t *db) {
   static const struct {
     const char *f;
     gdb_index_kind k;
-  } IDX[] = {{"k", GDB_INDEX_RANGE}, {"k", GDB_INDEX_EQ},     {"s", GDB_INDEX_EQ},    {"s", GDB_INDEX_PREFIX},
-             {"s", GDB_INDEX_RANGE}, {"d", GDB_INDEX_RANGE}, {"t", GDB_INDEX_TEXT},  {"g", GDB_INDEX_GEO},
-             {"n.x", GDB_INDEX_RANGE}, {"z", GDB_INDEX_EQ}};
+  } IDX[] = {{"k", GDB_INDEX_RANGE},  {"k", GDB_INDEX_EQ},    {"s", GDB_INDEX_EQ},
+             {"s", GDB_INDEX_PREFIX}, {"s", GDB_INDEX_RANGE}, {"d", GDB_INDEX_RANGE},
+             {"t", GDB_INDEX_TEXT},   {"g", GDB_INDEX_GEO},   {"n.x", GDB_INDEX_RANGE},
+             {"z", GDB_INDEX_EQ}};
   for (size_t i = 0; i < sizeof IDX / sizeof IDX[0]; i++) {
     int rc = gdb_index_create(db, IDX[i].f, IDX[i].k);
     if (rc) return rc;

@@ -9,15 +9,22 @@ static gdb_t *dataset(void) {
   gdb_t *db;
   if (gdb_open(NULL, NULL, &db)) return NULL;
   const char *docs[][2] = {
-      {"a", "{\"name\":\"Ada\",\"age\":36,\"tags\":[\"math\",\"code\"],\"address\":{\"city\":\"London\",\"zip\":\"N1\"},"
-            "\"born\":\"1815-12-10\",\"score\":9.5,\"active\":true,\"loc\":{\"lat\":51.5074,\"lng\":-0.1278}}"},
+      {"a", "{\"name\":\"Ada\",\"age\":36,\"tags\":[\"math\",\"code\"],\"address\":{\"city\":"
+            "\"London\",\"zip\":\"N1\"},"
+            "\"born\":\"1815-12-10\",\"score\":9.5,\"active\":true,\"loc\":{\"lat\":51.5074,"
+            "\"lng\":-0.1278}}"},
       {"b", "{\"name\":\"Bob\",\"age\":\"40\",\"tags\":[\"code\"],\"address\":{\"city\":\"Paris\"},"
-            "\"born\":\"1990-05-01T10:00:00+02:00\",\"score\":7,\"active\":false,\"loc\":{\"lat\":48.8566,\"lng\":2.3522}}"},
-      {"c", "{\"name\":\"Cleo\",\"age\":null,\"tags\":[],\"items\":[{\"sku\":\"x1\",\"qty\":5},{\"sku\":\"y2\",\"qty\":1}],"
-            "\"born\":\"1990-05-01T09:00:00Z\",\"bio\":\"Café owner, loves crème brûlée!\",\"loc\":{\"lat\":40.7128,\"lng\":-74.006}}"},
-      {"d", "{\"name\":\"dan\",\"age\":25.5,\"tags\":\"code\",\"bio\":\"Don't PANIC: café & code\",\"score\":[3,8],"
+            "\"born\":\"1990-05-01T10:00:00+02:00\",\"score\":7,\"active\":false,\"loc\":{\"lat\":"
+            "48.8566,\"lng\":2.3522}}"},
+      {"c", "{\"name\":\"Cleo\",\"age\":null,\"tags\":[],\"items\":[{\"sku\":\"x1\",\"qty\":5},{"
+            "\"sku\":\"y2\",\"qty\":1}],"
+            "\"born\":\"1990-05-01T09:00:00Z\",\"bio\":\"Café owner, loves crème "
+            "brûlée!\",\"loc\":{\"lat\":40.7128,\"lng\":-74.006}}"},
+      {"d", "{\"name\":\"dan\",\"age\":25.5,\"tags\":\"code\",\"bio\":\"Don't PANIC: café & "
+            "code\",\"score\":[3,8],"
             "\"active\":1,\"blob\":{\"$bin\":\"AAE=\"}}"},
-      {"e", "{\"name\":\"Éva\",\"nested\":{\"a\":{\"b\":{\"c\":42}}},\"items\":[{\"sku\":\"x1\",\"qty\":2}],"
+      {"e", "{\"name\":\"Éva\",\"nested\":{\"a\":{\"b\":{\"c\":42}}},\"items\":[{\"sku\":\"x1\","
+            "\"qty\":2}],"
             "\"born\":\"not a date\",\"matrix\":[[1,2],[3]]}"},
       {"f", "{\"title\":\"no name\"}"},
   };
@@ -38,7 +45,7 @@ TEST(query_eq_and_shorthand) {
   CHECK_IDS(db, Q("{\"age\":36}"), "a");
   CHECK_IDS(db, Q("{\"age\":36.0}"), "a"); /* integral numbers are one value */
   CHECK_IDS(db, Q("{\"age\":{\"$eq\":\"40\"}}"), "b");
-  CHECK_IDS(db, Q("{\"age\":40}"), ""); /* no coercion between strings and numbers */
+  CHECK_IDS(db, Q("{\"age\":40}"), "");        /* no coercion between strings and numbers */
   CHECK_IDS(db, Q("{\"age\":null}"), "c,e,f"); /* null matches null and missing */
   CHECK_IDS(db, Q("{\"address\":{\"city\":\"Paris\"}}"), "b"); /* whole-object equality */
   CHECK_IDS(db, Q("{\"address\":{\"city\":\"London\"}}"), "");
@@ -79,7 +86,8 @@ TEST(query_comparisons_bracket_types) {
   CHECK_IDS(db, Q("{\"score\":{\"$gt\":8}}"), "a");
   CHECK_IDS(db, Q("{\"score\":{\"$gte\":8}}"), "a,d"); /* an element of [3,8] */
   CHECK_IDS(db, Q("{\"name\":{\"$gte\":\"B\",\"$lt\":\"D\"}}"), "b,c");
-  CHECK_IDS(db, Q("{\"name\":{\"$gt\":\"Z\"}}"), "d,e"); /* bytewise: lower case and accents sort after */
+  CHECK_IDS(db, Q("{\"name\":{\"$gt\":\"Z\"}}"),
+            "d,e"); /* bytewise: lower case and accents sort after */
   gdb_close(db);
 }
 
@@ -89,9 +97,13 @@ TEST(query_dates_compare_chronologically) {
   /* b is 08:00Z written with an offset, c is 09:00Z */
   CHECK_IDS(db, Q("{\"born\":{\"$gt\":\"1990-05-01T07:30:00Z\"}}"), "b,c");
   CHECK_IDS(db, Q("{\"born\":{\"$lt\":\"1990-05-01T08:30:00Z\"}}"), "a,b");
-  CHECK_IDS(db, Q("{\"born\":{\"$gte\":\"1990-05-01T10:00:00+02:00\",\"$lte\":\"1990-05-01T08:00:00Z\"}}"), "b");
+  CHECK_IDS(
+      db,
+      Q("{\"born\":{\"$gte\":\"1990-05-01T10:00:00+02:00\",\"$lte\":\"1990-05-01T08:00:00Z\"}}"),
+      "b");
   CHECK_IDS(db, Q("{\"born\":{\"$between\":[\"1800-01-01\",\"1900-01-01\"]}}"), "a");
-  CHECK_IDS(db, Q("{\"born\":{\"$between\":[\"1990-05-01T09:00:00.000Z\",\"1990-05-01T09:00Z\"]}}"), "c");
+  CHECK_IDS(db, Q("{\"born\":{\"$between\":[\"1990-05-01T09:00:00.000Z\",\"1990-05-01T09:00Z\"]}}"),
+            "c");
   CHECK_IDS(db, Q("{\"born\":{\"$lte\":\"1990-05-01T09:00:00.000Z\"}}"), "a,b,c");
   CHECK_IDS(db, Q("{\"born\":{\"$lt\":\"1990-05-01T11:00+02\"}}"), "a,b");
   CHECK_IDS(db, Q("{\"born\":{\"$type\":\"date\"}}"), "a,b,c");
@@ -168,7 +180,7 @@ TEST(query_text) {
   CHECK_IDS(db, Q("{\"bio\":{\"$text\":\"don't\"}}"), "d");
   CHECK_IDS(db, Q("{\"bio\":{\"$text\":\"cafe code\"}}"), "d"); /* every word */
   CHECK_IDS(db, Q("{\"bio\":{\"$text\":\"caf\"}}"), "");        /* whole words */
-  CHECK_IDS(db, Q("{\"tags\":{\"$text\":\"MATH\"}}"), "a");      /* an array entry */
+  CHECK_IDS(db, Q("{\"tags\":{\"$text\":\"MATH\"}}"), "a");     /* an array entry */
   CHECK_IDS(db, Q("{\"age\":{\"$text\":\"40\"}}"), "b");
   gdb_close(db);
 }
@@ -203,9 +215,14 @@ TEST(query_geo_and_mod) {
   CHECK_IDS(db, Q("{\"loc\":{\"$near\":{\"lat\":51.5,\"lng\":-0.12,\"radius\":5000}}}"), "a");
   CHECK_IDS(db, Q("{\"loc\":{\"$near\":{\"lat\":50,\"lng\":1,\"radius\":400000}}}"), "a,b");
   CHECK_IDS(db, Q("{\"loc\":{\"$near\":{\"lat\":50,\"lng\":1,\"radius\":100}}}"), "");
-  CHECK_IDS(db, Q("{\"loc\":{\"$bbox\":{\"minLat\":40,\"minLng\":-80,\"maxLat\":50,\"maxLng\":3}}}"), "b,c");
-  CHECK_IDS(db, Q("{\"loc\":{\"$bbox\":{\"minLat\":-90,\"minLng\":170,\"maxLat\":90,\"maxLng\":-70}}}"), "c"); /* across 180° */
-  CHECK_IDS(db, Q("{\"address\":{\"$near\":{\"lat\":0,\"lng\":0,\"radius\":1e7}}}"), ""); /* not points */
+  CHECK_IDS(db,
+            Q("{\"loc\":{\"$bbox\":{\"minLat\":40,\"minLng\":-80,\"maxLat\":50,\"maxLng\":3}}}"),
+            "b,c");
+  CHECK_IDS(db,
+            Q("{\"loc\":{\"$bbox\":{\"minLat\":-90,\"minLng\":170,\"maxLat\":90,\"maxLng\":-70}}}"),
+            "c"); /* across 180° */
+  CHECK_IDS(db, Q("{\"address\":{\"$near\":{\"lat\":0,\"lng\":0,\"radius\":1e7}}}"),
+            ""); /* not points */
   CHECK_IDS(db, Q("{\"score\":{\"$mod\":[2,1]}}"), "a,b,d");
   CHECK_IDS(db, Q("{\"score\":{\"$mod\":[4,0]}}"), "d");
   gdb_close(db);
@@ -220,21 +237,33 @@ TEST(query_logic) {
   CHECK_IDS(db, Q("{\"$not\":{\"age\":{\"$gt\":30}}}"), "b,c,d,e,f");
   CHECK_IDS(db, Q("{\"age\":{\"$not\":{\"$gt\":30}}}"), "b,c,d,e,f");
   CHECK_IDS(db, Q("{\"score\":{\"$not\":{\"$gt\":5}}}"), "c,e,f"); /* none of [3,8] may be > 5 */
-  CHECK_IDS(db, Q("{\"$and\":[{\"tags\":\"code\"},{\"$or\":[{\"age\":{\"$lt\":30}},{\"age\":{\"$type\":\"string\"}}]}]}"), "b,d");
+  CHECK_IDS(db,
+            Q("{\"$and\":[{\"tags\":\"code\"},{\"$or\":[{\"age\":{\"$lt\":30}},{\"age\":{\"$type\":"
+              "\"string\"}}]}]}"),
+            "b,d");
   CHECK_IDS(db, Q("{\"name\":{\"$exists\":true},\"$nor\":[{\"tags\":\"code\"}]}"), "c,e");
-  CHECK_IDS(db, Q("{\"$or\":[{\"$and\":[{\"age\":{\"$gte\":30}},{\"age\":{\"$lte\":40}}]},{\"$not\":{\"name\":{\"$exists\":true}}}]}"), "a,f");
+  CHECK_IDS(db,
+            Q("{\"$or\":[{\"$and\":[{\"age\":{\"$gte\":30}},{\"age\":{\"$lte\":40}}]},{\"$not\":{"
+              "\"name\":{\"$exists\":true}}}]}"),
+            "a,f");
   CHECK_IDS(db, Q("{\"$nor\":[{\"$or\":[{\"age\":null},{\"tags\":\"code\"}]}]}"), "");
-  CHECK_IDS(db, Q("{\"$or\":[{\"missing\":1},{\"missing\":{\"$exists\":false},\"title\":{\"$exists\":true}}]}"), "f");
+  CHECK_IDS(db,
+            Q("{\"$or\":[{\"missing\":1},{\"missing\":{\"$exists\":false},\"title\":{\"$exists\":"
+              "true}}]}"),
+            "f");
   gdb_close(db);
 }
 
 TEST(query_strict_mode) {
   gdb_t *db = dataset();
   CHECK(db);
-  CHECK_QUERY_FAILS(db, "{\"query\":{\"age\":36},\"strictMode\":true}", GDB_EQUERY, "has no field \"age\"");
+  CHECK_QUERY_FAILS(db, "{\"query\":{\"age\":36},\"strictMode\":true}", GDB_EQUERY,
+                    "has no field \"age\"");
   CHECK_IDS(db, "{\"query\":{\"title\":{\"$exists\":false}},\"strictMode\":true}", "a,b,c,d,e");
   CHECK_IDS(db, "{\"query\":{\"age\":36},\"strictMode\":false}", "a");
-  CHECK_QUERY_FAILS(db, "{\"query\":{\"$or\":[{\"name\":\"Ada\"},{\"nested.a\":1}]},\"strictMode\":true}", GDB_EQUERY, "nested.a");
+  CHECK_QUERY_FAILS(
+      db, "{\"query\":{\"$or\":[{\"name\":\"Ada\"},{\"nested.a\":1}]},\"strictMode\":true}",
+      GDB_EQUERY, "nested.a");
   gdb_close(db);
 }
 

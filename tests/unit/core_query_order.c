@@ -30,17 +30,22 @@ TEST(query_order_across_types_and_ties) {
   CHECK_OK(gdb_open(NULL, NULL, &db));
   /* ids chosen so that ties must be broken by id, not by creation */
   const char *docs[][2] = {
-      {"t2", "{\"v\":true}"},      {"n2", "{\"v\":2}"},         {"s1", "{\"v\":\"b\"}"},
-      {"m1", "{}"},                 {"n1", "{\"v\":2}"},         {"o1", "{\"v\":{\"k\":1}}"},
-      {"a1", "{\"v\":[1]}"},        {"z1", "{\"v\":null}"},      {"n3", "{\"v\":-1.5}"},
-      {"s2", "{\"v\":\"a\"}"},      {"f1", "{\"v\":false}"},     {"b1", "{\"v\":{\"$bin\":\"AA==\"}}"},
-      {"n4", "{\"v\":1e300}"},      {"s3", "{\"v\":\"B\"}"},     {"m0", "{\"w\":1}"},
+      {"t2", "{\"v\":true}"},  {"n2", "{\"v\":2}"},
+      {"s1", "{\"v\":\"b\"}"}, {"m1", "{}"},
+      {"n1", "{\"v\":2}"},     {"o1", "{\"v\":{\"k\":1}}"},
+      {"a1", "{\"v\":[1]}"},   {"z1", "{\"v\":null}"},
+      {"n3", "{\"v\":-1.5}"},  {"s2", "{\"v\":\"a\"}"},
+      {"f1", "{\"v\":false}"}, {"b1", "{\"v\":{\"$bin\":\"AA==\"}}"},
+      {"n4", "{\"v\":1e300}"}, {"s3", "{\"v\":\"B\"}"},
+      {"m0", "{\"w\":1}"},
   };
-  for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) CHECK_OK(q_put(db, docs[i][0], docs[i][1]));
+  for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++)
+    CHECK_OK(q_put(db, docs[i][0], docs[i][1]));
   /* null and missing first (ties by id), numbers, strings (bytewise), objects, arrays, blobs,
    * booleans */
   CHECK_IDS(db, "{\"field\":\"v\"}", "m0,m1,z1,n3,n1,n2,n4,s3,s2,s1,o1,a1,b1,f1,t2");
-  CHECK_IDS(db, "{\"field\":\"v\",\"order\":\"desc\"}", "t2,f1,b1,a1,o1,s1,s2,s3,n4,n2,n1,n3,z1,m1,m0");
+  CHECK_IDS(db, "{\"field\":\"v\",\"order\":\"desc\"}",
+            "t2,f1,b1,a1,o1,s1,s2,s3,n4,n2,n1,n3,z1,m1,m0");
   CHECK_IDS(db, "{\"field\":\"v\",\"order\":\"asc\",\"$limit\":4}", "m0,m1,z1,n3");
   CHECK_IDS(db, "{\"field\":\"v\",\"order\":\"desc\",\"$limit\":3}", "t2,f1,b1");
   CHECK_IDS(db, "{\"query\":{\"v\":2},\"field\":\"v\"}", "n1,n2");
@@ -54,7 +59,9 @@ TEST(query_order_dates_and_nested_fields) {
   CHECK_OK(q_put(db, "p", "{\"at\":{\"t\":\"2024-01-01T10:00:00+05:00\"}}")); /* 05:00Z */
   CHECK_OK(q_put(db, "q", "{\"at\":{\"t\":\"2024-01-01T06:00:00Z\"}}"));
   CHECK_OK(q_put(db, "r", "{\"at\":{\"t\":\"2024-01-01\"}}")); /* 00:00Z */
-  CHECK_OK(q_put(db, "s", "{\"at\":{\"t\":\"2023-12-31T23:59:59.999-01:00\"}}")); /* 2024-01-01T00:59:59.999Z */
+  CHECK_OK(
+      q_put(db, "s",
+            "{\"at\":{\"t\":\"2023-12-31T23:59:59.999-01:00\"}}")); /* 2024-01-01T00:59:59.999Z */
   CHECK_IDS(db, "{\"field\":\"at.t\"}", "r,s,p,q");
   CHECK_IDS(db, "{\"field\":\"at.t\",\"order\":\"desc\",\"$limit\":2}", "q,p");
   gdb_close(db);
@@ -85,9 +92,11 @@ TEST(query_cursors_creation_order) {
   CHECK_IDS(db, "{\"$after\":\"k06\",\"$before\":\"k02\"}", "");
   CHECK_IDS(db, "{\"order\":\"desc\",\"$after\":\"k05\",\"$limit\":2}", "k04,k03");
   CHECK_IDS(db, "{\"order\":\"desc\",\"$before\":\"k05\",\"$limit\":2}", "k07,k06");
-  CHECK_IDS(db, "{\"query\":{\"g\":1},\"$after\":\"k02\",\"$limit\":2}", "k04,k07"); /* the cursor need not match */
+  CHECK_IDS(db, "{\"query\":{\"g\":1},\"$after\":\"k02\",\"$limit\":2}",
+            "k04,k07"); /* the cursor need not match */
   CHECK_OK(gdb_remove(db, "k05"));
-  CHECK_IDS(db, "{\"$after\":\"k05\",\"$limit\":2}", "k06,k07"); /* a removed node keeps its place */
+  CHECK_IDS(db, "{\"$after\":\"k05\",\"$limit\":2}",
+            "k06,k07"); /* a removed node keeps its place */
   CHECK_QUERY_FAILS(db, "{\"$after\":\"nope\"}", GDB_ENOTFOUND, "\"nope\" is not a node");
   gdb_close(db);
 }
@@ -100,7 +109,8 @@ TEST(query_cursors_sorted) {
   CHECK_IDS(db, "{\"field\":\"g\",\"$after\":\"k06\",\"$limit\":3}", "k09,k01,k04");
   CHECK_IDS(db, "{\"field\":\"g\",\"$before\":\"k04\",\"$limit\":3}", "k06,k09,k01");
   CHECK_IDS(db, "{\"field\":\"g\",\"$after\":\"k09\",\"$before\":\"k05\"}", "k01,k04,k07,k02");
-  CHECK_IDS(db, "{\"field\":\"g\",\"order\":\"desc\",\"$after\":\"k02\",\"$limit\":3}", "k07,k04,k01");
+  CHECK_IDS(db, "{\"field\":\"g\",\"order\":\"desc\",\"$after\":\"k02\",\"$limit\":3}",
+            "k07,k04,k01");
   CHECK_IDS(db, "{\"field\":\"g\",\"order\":\"desc\",\"$before\":\"k01\",\"$limit\":2}", "k07,k04");
   CHECK_OK(gdb_remove(db, "k04"));
   CHECK_QUERY_FAILS(db, "{\"field\":\"g\",\"$after\":\"k04\"}", GDB_ENOTFOUND, "was removed");
@@ -111,7 +121,8 @@ TEST(query_cursors_sorted) {
 TEST(query_pagination_covers_everything) {
   gdb_t *db = numbered(37);
   CHECK(db);
-  const char *sorts[] = {"", "\"field\":\"g\",", "\"field\":\"g\",\"order\":\"desc\",", "\"order\":\"desc\","};
+  const char *sorts[] = {"", "\"field\":\"g\",", "\"field\":\"g\",\"order\":\"desc\",",
+                         "\"order\":\"desc\","};
   for (size_t s = 0; s < 4; s++) {
     char opts[256];
     snprintf(opts, sizeof opts, "{%s\"$limit\":1000}", sorts[s]);
@@ -119,8 +130,10 @@ TEST(query_pagination_covers_everything) {
     char joined[4096] = "";
     char last[32] = "";
     for (int page = 0; page < 20; page++) {
-      if (last[0]) snprintf(opts, sizeof opts, "{%s\"$limit\":5,\"$after\":\"%s\"}", sorts[s], last);
-      else snprintf(opts, sizeof opts, "{%s\"$limit\":5}", sorts[s]);
+      if (last[0])
+        snprintf(opts, sizeof opts, "{%s\"$limit\":5,\"$after\":\"%s\"}", sorts[s], last);
+      else
+        snprintf(opts, sizeof opts, "{%s\"$limit\":5}", sorts[s]);
       char *ids = q_ids(db, opts);
       if (!ids[0]) {
         free(ids);
@@ -133,7 +146,9 @@ TEST(query_pagination_covers_everything) {
       free(ids);
     }
     int same = !strcmp(all, joined);
-    if (!same) gdb_test_failed(__FILE__, __LINE__, "pages %s\n  all   %s\n  pages %s", sorts[s], all, joined);
+    if (!same)
+      gdb_test_failed(__FILE__, __LINE__, "pages %s\n  all   %s\n  pages %s", sorts[s], all,
+                      joined);
     free(all);
     if (!same) return;
     /* and backwards with $before */
@@ -165,7 +180,8 @@ TEST(query_pagination_covers_everything) {
         parts[np++] = ids;
       }
       char *c = strchr(parts[np - 1], ',');
-      snprintf(first, sizeof first, "%.*s", c ? (int)(c - parts[np - 1]) : (int)strlen(parts[np - 1]), parts[np - 1]);
+      snprintf(first, sizeof first, "%.*s",
+               c ? (int)(c - parts[np - 1]) : (int)strlen(parts[np - 1]), parts[np - 1]);
     }
     for (int i = np - 1; i >= 0; i--) {
       if (joined[0]) strcat(joined, ",");
@@ -175,7 +191,9 @@ TEST(query_pagination_covers_everything) {
     snprintf(opts, sizeof opts, "{%s\"$limit\":1000}", sorts[s]);
     all = q_ids(db, opts);
     same = !strcmp(all, joined);
-    if (!same) gdb_test_failed(__FILE__, __LINE__, "pages back %s\n  all   %s\n  pages %s", sorts[s], all, joined);
+    if (!same)
+      gdb_test_failed(__FILE__, __LINE__, "pages back %s\n  all   %s\n  pages %s", sorts[s], all,
+                      joined);
     free(all);
     if (!same) return;
   }

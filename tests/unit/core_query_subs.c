@@ -24,7 +24,8 @@ typedef struct evlog {
 static void log_event(gdb_watch *w, gdb_event ev, gdb_node *node, void *data) {
   (void)w;
   evlog *l = data;
-  l->n += (size_t)snprintf(l->s + l->n, sizeof l->s - l->n, "%s%s:%s", l->n ? " " : "", gdb_event_name(ev), gdb_node_id(node));
+  l->n += (size_t)snprintf(l->s + l->n, sizeof l->s - l->n, "%s%s:%s", l->n ? " " : "",
+                           gdb_event_name(ev), gdb_node_id(node));
 }
 
 #define CHECK_LOG(l, want)                                                                         \
@@ -60,7 +61,7 @@ TEST(subs_plain_filter_events) {
   CHECK_OK(q_put(db, "b", "{\"type\":\"x\"}"));
   CHECK_LOG(&l, "added:b");
   CHECK_OK(gdb_link(db, "b", "a"));
-  CHECK_LOG(&l, "updated:b"); /* edges are part of a result */
+  CHECK_LOG(&l, "updated:b");    /* edges are part of a result */
   CHECK_OK(gdb_remove(db, "e")); /* first drops the edge b -> e, then removes e */
   CHECK_LOG(&l, "updated:b removed:e");
   CHECK_OK(gdb_clear(db)); /* removing a first drops the edge b -> a */
@@ -82,16 +83,24 @@ TEST(subs_remote_operations_notify) {
   int64_t now = (int64_t)time(NULL) * 1000;
   char ops[512];
   snprintf(ops, sizeof ops,
-           "[{\"type\":\"upsert\",\"id\":\"r1\",\"value\":{\"v\":5},\"timestamp\":{\"physical\":%lld,\"logical\":0},\"origin\":\"p\"},"
-           "{\"type\":\"upsert\",\"id\":\"r2\",\"value\":{\"v\":0},\"timestamp\":{\"physical\":%lld,\"logical\":0},\"origin\":\"p\"}]",
+           "[{\"type\":\"upsert\",\"id\":\"r1\",\"value\":{\"v\":5},\"timestamp\":{\"physical\":%"
+           "lld,\"logical\":0},\"origin\":\"p\"},"
+           "{\"type\":\"upsert\",\"id\":\"r2\",\"value\":{\"v\":0},\"timestamp\":{\"physical\":%"
+           "lld,\"logical\":0},\"origin\":\"p\"}]",
            (long long)now, (long long)now);
   CHECK_OK(gdb_apply_remote_json(db, ops, strlen(ops), NULL));
   CHECK_LOG(&l, "added:r1 added:r1");
-  snprintf(ops, sizeof ops, "{\"type\":\"remove\",\"id\":\"r1\",\"timestamp\":{\"physical\":%lld,\"logical\":1},\"origin\":\"p\"}", (long long)now);
+  snprintf(ops, sizeof ops,
+           "{\"type\":\"remove\",\"id\":\"r1\",\"timestamp\":{\"physical\":%lld,\"logical\":1},"
+           "\"origin\":\"p\"}",
+           (long long)now);
   CHECK_OK(gdb_apply_remote_json(db, ops, strlen(ops), NULL));
   CHECK_LOG(&l, "removed:r1 removed:r1");
   /* an older upsert loses to the removal: nothing happens */
-  snprintf(ops, sizeof ops, "{\"type\":\"upsert\",\"id\":\"r1\",\"value\":{\"v\":9},\"timestamp\":{\"physical\":%lld,\"logical\":0},\"origin\":\"q\"}", (long long)now - 5);
+  snprintf(ops, sizeof ops,
+           "{\"type\":\"upsert\",\"id\":\"r1\",\"value\":{\"v\":9},\"timestamp\":{\"physical\":%"
+           "lld,\"logical\":0},\"origin\":\"q\"}",
+           (long long)now - 5);
   CHECK_OK(gdb_apply_remote_json(db, ops, strlen(ops), NULL));
   CHECK_LOG(&l, "");
   gdb_watch_cancel(w);
@@ -107,7 +116,8 @@ TEST(subs_limit_window_events) {
   CHECK_OK(q_put(db, "a3", "{\"t\":\"x\",\"v\":3}"));
   evlog l = {.n = 0};
   gdb_watch *w;
-  CHECK_OK(gdb_map_watch(db, "{\"query\":{\"t\":\"x\"},\"field\":\"v\",\"$limit\":2}", log_event, &l, &w));
+  CHECK_OK(gdb_map_watch(db, "{\"query\":{\"t\":\"x\"},\"field\":\"v\",\"$limit\":2}", log_event,
+                         &l, &w));
   CHECK_LOG(&l, "initial:a1 initial:a2");
   CHECK_OK(q_put(db, "a0", "{\"t\":\"x\",\"v\":0}")); /* enters, pushes a2 out */
   CHECK_LOG(&l, "added:a0 removed:a2");
@@ -148,11 +158,14 @@ TEST(subs_window_with_cursors) {
   evlog l = {.n = 0}, m = {.n = 0};
   gdb_watch *back, *after;
   /* the two just before k4 (v 40) in v order: k2, k3 */
-  CHECK_OK(gdb_map_watch(db, "{\"field\":\"v\",\"$before\":\"k4\",\"$limit\":2}", log_event, &l, &back));
+  CHECK_OK(
+      gdb_map_watch(db, "{\"field\":\"v\",\"$before\":\"k4\",\"$limit\":2}", log_event, &l, &back));
   CHECK_LOG(&l, "initial:k2 initial:k3");
-  CHECK_OK(gdb_map_watch(db, "{\"field\":\"v\",\"$after\":\"k1\",\"$limit\":2}", log_event, &m, &after));
+  CHECK_OK(
+      gdb_map_watch(db, "{\"field\":\"v\",\"$after\":\"k1\",\"$limit\":2}", log_event, &m, &after));
   CHECK_LOG(&m, "initial:k2 initial:k3");
-  CHECK_OK(q_put(db, "n", "{\"v\":35}")); /* right before the cursor: pushes k2 out of the back window */
+  CHECK_OK(
+      q_put(db, "n", "{\"v\":35}")); /* right before the cursor: pushes k2 out of the back window */
   CHECK_LOG(&l, "added:n removed:k2");
   CHECK_LOG(&m, "");
   CHECK_OK(q_put(db, "k4", "{\"v\":0}")); /* the cursor node moves: the window does not */
@@ -188,7 +201,8 @@ TEST(subs_get_watch_follows_one_node) {
   CHECK_INT(gdb_get_watch(db, "", log_event, &l, &w), GDB_EINVAL);
   CHECK_INT(gdb_map_watch(db, "{\"query\":{\"v\":{\"$gtt\":1}}}", log_event, &l, &w), GDB_EQUERY);
   CHECK(w == NULL);
-  CHECK_INT(gdb_map_watch(db, "{\"field\":\"v\",\"$after\":\"nobody\"}", log_event, &l, &w), GDB_ENOTFOUND);
+  CHECK_INT(gdb_map_watch(db, "{\"field\":\"v\",\"$after\":\"nobody\"}", log_event, &l, &w),
+            GDB_ENOTFOUND);
   gdb_close(db);
 }
 
@@ -247,7 +261,8 @@ TEST(subs_callbacks_may_write) {
   evlog l = {.n = 0};
   gdb_watch *w1, *w2;
   CHECK_OK(gdb_map_watch(db, "{\"query\":{\"type\":\"item\"}}", act, &a, &w1));
-  CHECK_OK(gdb_map_watch(db, "{\"query\":{\"type\":{\"$in\":[\"item\",\"log\"]}}}", log_event, &l, &w2));
+  CHECK_OK(
+      gdb_map_watch(db, "{\"query\":{\"type\":{\"$in\":[\"item\",\"log\"]}}}", log_event, &l, &w2));
   CHECK_OK(q_put(db, "i1", "{\"type\":\"item\"}"));
   /* the write made inside the first callback is delivered after the events before it */
   CHECK_LOG(&a.log, "added:i1");
@@ -332,7 +347,8 @@ TEST(subs_edge_subscription) {
   CHECK_OK(gdb_link(db, "dir", "f1"));
   evlog l = {.n = 0};
   gdb_watch *w;
-  CHECK_OK(gdb_map_watch(db, "{\"query\":{\"name\":\"root\",\"$edge\":{\"kind\":\"file\"}}}", log_event, &l, &w));
+  CHECK_OK(gdb_map_watch(db, "{\"query\":{\"name\":\"root\",\"$edge\":{\"kind\":\"file\"}}}",
+                         log_event, &l, &w));
   CHECK_LOG(&l, "initial:f1");
   CHECK_OK(gdb_link(db, "dir", "f2"));
   CHECK_LOG(&l, "added:f2");
@@ -341,7 +357,7 @@ TEST(subs_edge_subscription) {
   CHECK_OK(q_put(db, "f1", "{\"kind\":\"file\",\"size\":5}"));
   CHECK_LOG(&l, "updated:f1");
   CHECK_OK(gdb_link(db, "f2", "later"));
-  CHECK_LOG(&l, "updated:f2"); /* f2's edges changed */
+  CHECK_LOG(&l, "updated:f2");                         /* f2's edges changed */
   CHECK_OK(q_put(db, "later", "{\"kind\":\"file\"}")); /* arrives below f2 */
   CHECK_LOG(&l, "added:later");
   CHECK_OK(gdb_remove(db, "dir"));
@@ -387,7 +403,8 @@ static int view_check(gdb_t *db, view *v) {
     gdb_node *n = NULL;
     const char *id = v->opts;
     gdb_get(db, id, &n);
-    int ok = n ? g_hash_table_size(v->ids) == 1 && g_hash_table_lookup(v->ids, id) == n : g_hash_table_size(v->ids) == 0;
+    int ok = n ? g_hash_table_size(v->ids) == 1 && g_hash_table_lookup(v->ids, id) == n
+               : g_hash_table_size(v->ids) == 0;
     if (n) gdb_node_release(n);
     return !ok;
   }
@@ -413,20 +430,42 @@ static uint32_t srnd(uint32_t n) {
 static void sub_options(int i, view *v) {
   uint32_t t = srnd(30), x = srnd(1000);
   switch (i % 20) {
-  case 0: case 1: case 2: case 3: case 4: case 5: case 6: case 7: case 8: case 9:
+  case 0:
+  case 1:
+  case 2:
+  case 3:
+  case 4:
+  case 5:
+  case 6:
+  case 7:
+  case 8:
+  case 9:
     snprintf(v->opts, sizeof v->opts, "{\"query\":{\"type\":\"t%u\",\"v\":{\"$gte\":%u}}}", t, x);
     break;
-  case 10: case 11: case 12: case 13: case 14: case 15:
-    snprintf(v->opts, sizeof v->opts, "{\"query\":{\"type\":\"t%u\"},\"field\":\"v\",\"order\":\"%s\",\"$limit\":%u}", t,
+  case 10:
+  case 11:
+  case 12:
+  case 13:
+  case 14:
+  case 15:
+    snprintf(v->opts, sizeof v->opts,
+             "{\"query\":{\"type\":\"t%u\"},\"field\":\"v\",\"order\":\"%s\",\"$limit\":%u}", t,
              srnd(2) ? "asc" : "desc", 1 + srnd(20));
     break;
-  case 16: case 17:
-    snprintf(v->opts, sizeof v->opts, "{\"query\":{\"type\":{\"$in\":[\"t%u\",\"t%u\"]},\"v\":{\"$lt\":%u}},\"field\":\"v\",\"$limit\":%u}",
+  case 16:
+  case 17:
+    snprintf(v->opts, sizeof v->opts,
+             "{\"query\":{\"type\":{\"$in\":[\"t%u\",\"t%u\"]},\"v\":{\"$lt\":%u}},\"field\":\"v\","
+             "\"$limit\":%u}",
              t, srnd(30), x, 1 + srnd(10));
     break;
   case 18:
-    if (i % 40 == 18) snprintf(v->opts, sizeof v->opts, "{\"query\":{\"v\":{\"$gte\":%u,\"$lt\":%u}}}", x, x + 30);
-    else snprintf(v->opts, sizeof v->opts, "{\"query\":{\"w\":{\"$exists\":true}},\"field\":\"w\",\"order\":\"desc\",\"$limit\":5}");
+    if (i % 40 == 18)
+      snprintf(v->opts, sizeof v->opts, "{\"query\":{\"v\":{\"$gte\":%u,\"$lt\":%u}}}", x, x + 30);
+    else
+      snprintf(
+          v->opts, sizeof v->opts,
+          "{\"query\":{\"w\":{\"$exists\":true}},\"field\":\"w\",\"order\":\"desc\",\"$limit\":5}");
     break;
   default:
     v->get = true;
@@ -440,8 +479,11 @@ static void random_write(gdb_t *db, uint32_t pool, int64_t *remote_ts) {
   uint32_t r = srnd(100);
   snprintf(id, sizeof id, "n%u", srnd(pool));
   if (r < 70) {
-    if (srnd(4)) snprintf(doc, sizeof doc, "{\"type\":\"t%u\",\"v\":%u}", srnd(30), srnd(1000));
-    else snprintf(doc, sizeof doc, "{\"type\":\"t%u\",\"v\":%u,\"w\":%u}", srnd(30), srnd(1000), srnd(100));
+    if (srnd(4))
+      snprintf(doc, sizeof doc, "{\"type\":\"t%u\",\"v\":%u}", srnd(30), srnd(1000));
+    else
+      snprintf(doc, sizeof doc, "{\"type\":\"t%u\",\"v\":%u,\"w\":%u}", srnd(30), srnd(1000),
+               srnd(100));
     q_put(db, id, doc);
   } else if (r < 85) {
     gdb_remove(db, id);
@@ -450,7 +492,9 @@ static void random_write(gdb_t *db, uint32_t pool, int64_t *remote_ts) {
     gdb_link(db, id, id2);
   } else {
     char ops[256];
-    snprintf(ops, sizeof ops, "{\"type\":\"upsert\",\"id\":\"r%u\",\"value\":{\"type\":\"t%u\",\"v\":%u},\"timestamp\":{\"physical\":%lld,\"logical\":0},\"origin\":\"p\"}",
+    snprintf(ops, sizeof ops,
+             "{\"type\":\"upsert\",\"id\":\"r%u\",\"value\":{\"type\":\"t%u\",\"v\":%u},"
+             "\"timestamp\":{\"physical\":%lld,\"logical\":0},\"origin\":\"p\"}",
              srnd(200), srnd(30), srnd(1000), (long long)++*remote_ts);
     gdb_apply_remote_json(db, ops, strlen(ops), NULL);
   }
@@ -460,16 +504,45 @@ static void random_write(gdb_t *db, uint32_t pool, int64_t *remote_ts) {
 static void hard_options(int i, view *v) {
   uint32_t t = srnd(30), x = srnd(1000);
   switch (i % 8) {
-  case 0: snprintf(v->opts, sizeof v->opts, "{\"query\":{\"type\":\"t%u\",\"$edge\":{\"v\":{\"$lt\":%u}}}}", t, x); break;
-  case 1: snprintf(v->opts, sizeof v->opts, "{\"query\":{\"type\":\"t%u\",\"$edge\":{\"$depth\":2,\"type\":\"t%u\"}},\"field\":\"v\",\"$limit\":4}", t, srnd(30)); break;
+  case 0:
+    snprintf(v->opts, sizeof v->opts,
+             "{\"query\":{\"type\":\"t%u\",\"$edge\":{\"v\":{\"$lt\":%u}}}}", t, x);
+    break;
+  case 1:
+    snprintf(v->opts, sizeof v->opts,
+             "{\"query\":{\"type\":\"t%u\",\"$edge\":{\"$depth\":2,\"type\":\"t%u\"}},\"field\":"
+             "\"v\",\"$limit\":4}",
+             t, srnd(30));
+    break;
   /* cursors on nodes the writes never touch: a live subscription keeps the cursor position it
    * started with, while a fresh map reads the cursor node as it is now */
-  case 2: snprintf(v->opts, sizeof v->opts, "{\"field\":\"v\",\"$after\":\"c%u\",\"$limit\":6}", srnd(50)); break;
-  case 3: snprintf(v->opts, sizeof v->opts, "{\"field\":\"v\",\"order\":\"desc\",\"$before\":\"c%u\",\"$limit\":5}", srnd(50)); break;
-  case 4: snprintf(v->opts, sizeof v->opts, "{\"$after\":\"c%u\",\"$before\":\"c%u\"}", srnd(50), srnd(50)); break;
-  case 5: snprintf(v->opts, sizeof v->opts, "{\"query\":{\"$or\":[{\"type\":\"t%u\"},{\"w\":{\"$lt\":10}}]},\"order\":\"desc\",\"$limit\":8}", t); break;
-  case 6: snprintf(v->opts, sizeof v->opts, "{\"query\":{\"$nor\":[{\"type\":\"t%u\"}],\"v\":{\"$between\":[%u,%u]}}}", t, x, x + 100); break;
-  default: snprintf(v->opts, sizeof v->opts, "{\"query\":{\"type\":{\"$startsWith\":\"t1\"}},\"field\":\"w\",\"$limit\":3}"); break;
+  case 2:
+    snprintf(v->opts, sizeof v->opts, "{\"field\":\"v\",\"$after\":\"c%u\",\"$limit\":6}",
+             srnd(50));
+    break;
+  case 3:
+    snprintf(v->opts, sizeof v->opts,
+             "{\"field\":\"v\",\"order\":\"desc\",\"$before\":\"c%u\",\"$limit\":5}", srnd(50));
+    break;
+  case 4:
+    snprintf(v->opts, sizeof v->opts, "{\"$after\":\"c%u\",\"$before\":\"c%u\"}", srnd(50),
+             srnd(50));
+    break;
+  case 5:
+    snprintf(v->opts, sizeof v->opts,
+             "{\"query\":{\"$or\":[{\"type\":\"t%u\"},{\"w\":{\"$lt\":10}}]},\"order\":\"desc\",\"$"
+             "limit\":8}",
+             t);
+    break;
+  case 6:
+    snprintf(v->opts, sizeof v->opts,
+             "{\"query\":{\"$nor\":[{\"type\":\"t%u\"}],\"v\":{\"$between\":[%u,%u]}}}", t, x,
+             x + 100);
+    break;
+  default:
+    snprintf(v->opts, sizeof v->opts,
+             "{\"query\":{\"type\":{\"$startsWith\":\"t1\"}},\"field\":\"w\",\"$limit\":3}");
+    break;
   }
 }
 
@@ -491,8 +564,10 @@ static int run_random(int nsubs, int writes, int hard) {
     v[i].ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, release);
     int rc = GDB_ENOTFOUND;
     for (int tries = 0; rc == GDB_ENOTFOUND && tries < 20; tries++) { /* cursors must name nodes */
-      if (hard) hard_options(i, &v[i]);
-      else sub_options(i, &v[i]);
+      if (hard)
+        hard_options(i, &v[i]);
+      else
+        sub_options(i, &v[i]);
       rc = v[i].get ? gdb_get_watch(db, v[i].opts, view_event, &v[i], &w[i])
                     : gdb_map_watch(db, v[i].opts, view_event, &v[i], &w[i]);
     }
@@ -507,9 +582,12 @@ static int run_random(int nsubs, int writes, int hard) {
   for (int i = 0; i < nsubs; i++) {
     int b = view_check(db, &v[i]);
     events += v[i].events;
-    if (b && failures++ < 5) fprintf(stderr, "  view %d (%s) differs (%d, %llu bad events)\n", i, v[i].opts, b, (unsigned long long)v[i].bad);
+    if (b && failures++ < 5)
+      fprintf(stderr, "  view %d (%s) differs (%d, %llu bad events)\n", i, v[i].opts, b,
+              (unsigned long long)v[i].bad);
   }
-  fprintf(stderr, "  %d subscriptions, %d writes, %llu events\n", nsubs, writes, (unsigned long long)events);
+  fprintf(stderr, "  %d subscriptions, %d writes, %llu events\n", nsubs, writes,
+          (unsigned long long)events);
   for (int i = 0; i < nsubs; i++) {
     gdb_watch_cancel(w[i]);
     g_hash_table_destroy(v[i].ids);
@@ -542,7 +620,8 @@ static void *thread_writes(void *p) {
     if (s % 7 == 0) {
       gdb_remove(t->db, id);
     } else {
-      snprintf(doc, sizeof doc, "{\"type\":\"t%u\",\"v\":%u}", (unsigned)(s >> 20) % 5, (unsigned)(s >> 32) % 100);
+      snprintf(doc, sizeof doc, "{\"type\":\"t%u\",\"v\":%u}", (unsigned)(s >> 20) % 5,
+               (unsigned)(s >> 32) % 100);
       q_put(t->db, id, doc);
     }
   }
@@ -554,9 +633,12 @@ TEST(subs_two_writer_threads) {
   CHECK_OK(gdb_open(NULL, NULL, &db));
   view v[6] = {{0}};
   gdb_watch *w[6];
-  const char *opts[6] = {"{\"query\":{\"type\":\"t1\"}}", "{\"query\":{\"v\":{\"$lt\":50}}}",
+  const char *opts[6] = {"{\"query\":{\"type\":\"t1\"}}",
+                         "{\"query\":{\"v\":{\"$lt\":50}}}",
                          "{\"query\":{\"type\":\"t2\"},\"field\":\"v\",\"$limit\":7}",
-                         "{\"field\":\"v\",\"order\":\"desc\",\"$limit\":3}", "{}", "{\"query\":{\"type\":\"t4\",\"v\":{\"$gt\":90}}}"};
+                         "{\"field\":\"v\",\"order\":\"desc\",\"$limit\":3}",
+                         "{}",
+                         "{\"query\":{\"type\":\"t4\",\"v\":{\"$gt\":90}}}"};
   for (int i = 0; i < 6; i++) {
     v[i].ids = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, release);
     snprintf(v[i].opts, sizeof v[i].opts, "%s", opts[i]);
@@ -569,7 +651,8 @@ TEST(subs_two_writer_threads) {
   pthread_join(ta, NULL);
   pthread_join(tb, NULL);
   for (int i = 0; i < 6; i++) {
-    CHECK_MSG(view_check(db, &v[i]) == 0, "view %s differs (%llu bad events)", opts[i], (unsigned long long)v[i].bad);
+    CHECK_MSG(view_check(db, &v[i]) == 0, "view %s differs (%llu bad events)", opts[i],
+              (unsigned long long)v[i].bad);
     gdb_watch_cancel(w[i]);
     g_hash_table_destroy(v[i].ids);
   }

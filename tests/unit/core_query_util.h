@@ -58,8 +58,9 @@ static inline char *q_ids(gdb_t *db, const char *opts) {
     int rc_ = gdb_map((db), (opts), &r_);                                                          \
     gdb_result_free(r_);                                                                           \
     if (rc_ != (code) || !strstr(gdb_errmsg(), (needle)))                                          \
-      gdb_test_failed(__FILE__, __LINE__, "map %s\n      returned %d \"%s\"\n      wanted %d with \"%s\"", \
-                      (opts), rc_, gdb_errmsg(), (code), (needle));                                \
+      gdb_test_failed(__FILE__, __LINE__,                                                          \
+                      "map %s\n      returned %d \"%s\"\n      wanted %d with \"%s\"", (opts),     \
+                      rc_, gdb_errmsg(), (code), (needle));                                        \
     if (rc_ != (code) || !strstr(gdb_errmsg(), (needle))) return;                                  \
   } while (0)
 
