@@ -315,10 +315,12 @@ TEST(middleware_drops_rewrites_and_rejects) {
   CHECK_INT(r.rejected, 1);
   /* a middleware error drops the batch */
   st.reject = true;
-  gdb_op again = upsert("other", "{}", 1000, 4, "p", &b1);
+  uint8_t *b4;
+  gdb_op again = upsert("other", "{}", 1000, 4, "p", &b4);
   CHECK_OK(gdb_apply_remote(db, &again, 1, &r));
   CHECK_INT(r.applied, 0);
   CHECK(gdb_get(db, "other", &n) == GDB_ENOTFOUND);
+  free(b4);
   free(b1);
   free(b2);
   free(b3);
