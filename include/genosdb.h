@@ -256,7 +256,8 @@ int gdb_watch_dispatch(gdb_t *db);
 
 /* ── indexes ──
  * Declared on a field (dot path); kept current by every write, local or remote; declarations
- * persist in the database file and the contents are rebuilt at open. The planner picks them;
+ * persist in the database file; after a reopen each is rebuilt when a query first needs it (so
+ * opening costs nothing per index). The planner picks them;
  * gdb_explain() shows which. */
 typedef enum gdb_index_kind {
   GDB_INDEX_EQ = 1,     /* equality and $in */
