@@ -52,8 +52,10 @@ void gdb_qhit_key(const gdb_query *q, qhit *h) {
   }
   if (!gdb_node_live(h->node)) return;
   const uint8_t *v = gdb_node_valuep(h->node), *end = v + h->node->value_len;
-  if (!gdb_skey_of(gdb_qpath_single(q->sort, v, end), end, &h->key))
-    memset(&h->key, 0, sizeof h->key);
+  const qpath *s = q->sort;
+  const uint8_t *p =
+      s->nseg == 1 ? gdb_qmp_find(v, end, s->seg[0].s, s->seg[0].len) : gdb_qpath_single(s, v, end);
+  if (!gdb_skey_of(p, end, &h->key)) memset(&h->key, 0, sizeof h->key);
 }
 
 int gdb_query_window(gdb_graph *g, const gdb_query *q, qwindow *w) {
