@@ -34,11 +34,12 @@ static const struct {
     {"relay", bench_relay},
     {"rtc", bench_rtc},
     {"sm", bench_sm},
+    {"query", bench_query},
 };
 
 int cmd_bench(const cli_global *g, int argc, char **argv) {
   (void)g;
-  if (argc < 2) return cli_usage("bench: which suite? (core, relay)");
+  if (argc < 2) return cli_usage("bench: which suite? (core, relay, query)");
   for (size_t i = 0; i < sizeof SUITES / sizeof SUITES[0]; i++)
     if (!strcmp(argv[1], SUITES[i].name)) return SUITES[i].fn(argc - 1, argv + 1);
   return cli_usage("bench: unknown suite \"%s\"", argv[1]);

@@ -16,5 +16,6 @@ int bench_core(int argc, char **argv);
 int bench_relay(int argc, char **argv);
 int bench_rtc(int argc, char **argv);
 int bench_sm(int argc, char **argv);
+int bench_query(int argc, char **argv);
 
 #endif

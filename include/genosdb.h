@@ -180,18 +180,103 @@ typedef int (*gdb_node_fn)(gdb_node *n, void *data);
 int gdb_foreach(gdb_t *db, gdb_node_fn fn, void *data);
 
 /* ───────────────────────────── queries ───────────────────────────── */
+/* (section owned by src/core/query*.c, index*.c, subscribe*.c; reference in docs/query.md)
+ *
+ * Options are JSON text:
+ *   {"query": FILTER, "field": "a.b", "order": "asc"|"desc", "$limit": N,
+ *    "$after": ID, "$before": ID, "realtime": true, "strictMode": false}
+ * FILTER is a MongoDB-style object: {"type":"user","age":{"$gt":50}}, with $eq $ne $gt $gte
+ * $lt $lte $in $nin $between $exists $type $text $like $ilike $regex(+$options) $startsWith
+ * $endsWith $contains $all $size $elemMatch $and $or $not $nor $near $bbox $mod, and $edge
+ * (with $depth) to select descendants of the matching nodes. Results are ordered by "field"
+ * (ties by id) or, without it, by creation order; "$after"/"$before" are cursors (node ids in
+ * that order). Malformed options fail with GDB_EQUERY and a message naming the problem (with a
+ * "did you mean" for misspelt operators and options). */
 
 /* The nodes a query matched, in order. */
 typedef struct gdb_result gdb_result;
 
-/* Runs a query. options is JSON (NULL or "" for all nodes) as docs/query.md describes:
- * {"query": {FIELD: VALUE, ...}, "$limit": N}. A malformed query fails with GDB_EQUERY and a
- * message naming the problem. *out: release with gdb_result_free(). */
+/* Runs a query (options NULL or "" for every node). *out: release with gdb_result_free(). */
 int gdb_map(gdb_t *db, const char *options, gdb_result **out);
 size_t gdb_result_len(const gdb_result *r);
 /* The i-th node (borrowed: valid until gdb_result_free; retain it to keep it longer). */
 gdb_node *gdb_result_at(const gdb_result *r, size_t i);
 void gdb_result_free(gdb_result *r);
+
+/* How the query would run and what running it did, as JSON: the access path of each stage
+ * (scan, or which index and bounds), the order method, counts of nodes examined and returned,
+ * and the time taken. *out: NUL-terminated, caller frees with gdb_free(). */
+int gdb_explain(gdb_t *db, const char *options, char **out);
+
+/* ── live subscriptions ──
+ * A subscription delivers events to its callback:
+ *   GDB_EVENT_INITIAL  once per matching node, in result order, before anything else;
+ *   GDB_EVENT_ADDED    a node starts matching (or enters the $limit window);
+ *   GDB_EVENT_UPDATED  a matching node changed (value or edges) and still matches;
+ *   GDB_EVENT_REMOVED  a node stopped matching, was removed, or left the $limit window.
+ * Local writes and gdb_apply_remote() notify alike. node is borrowed for the call (retain it
+ * to keep it): the node's new state, or for REMOVED of a removed node its last state.
+ *
+ * Threads: events are delivered in commit order, one at a time per database, never with the
+ * database lock held (callbacks may read and write the database). By default they run on the
+ * thread whose call made the change (gdb_put, gdb_apply_remote, ..., or gdb_map_watch for
+ * INITIAL), before that call returns; if another thread is delivering at that moment, that
+ * thread delivers them, so the call may return first. After gdb_watch_fd() they run only
+ * inside gdb_watch_dispatch(), on the caller's thread. */
+typedef struct gdb_watch gdb_watch;
+
+typedef enum gdb_event {
+  GDB_EVENT_INITIAL = 1,
+  GDB_EVENT_ADDED = 2,
+  GDB_EVENT_UPDATED = 3,
+  GDB_EVENT_REMOVED = 4,
+} gdb_event;
+
+typedef void (*gdb_watch_fn)(gdb_watch *w, gdb_event ev, gdb_node *node, void *data);
+
+/* "initial", "added", "updated", "removed". Static storage. */
+const char *gdb_event_name(gdb_event ev);
+/* Subscribes to the results of a query. With "realtime": false only INITIAL events come. Work
+ * per write is proportional to the change: the changed node is evaluated against the
+ * subscription's compiled filter, $limit windows move incrementally; $edge subscriptions
+ * re-run the traversal when the change touches the region it visited. *out: cancel with
+ * gdb_watch_cancel(). */
+int gdb_map_watch(gdb_t *db, const char *options, gdb_watch_fn fn, void *data, gdb_watch **out);
+/* Follows one node: INITIAL if it exists, then ADDED / UPDATED / REMOVED. */
+int gdb_get_watch(gdb_t *db, const char *id, gdb_watch_fn fn, void *data, gdb_watch **out);
+/* Stops a subscription and frees it. No callback of w starts after this returns; called from
+ * another thread while w's callback runs, it waits for that callback to return (called from
+ * inside the callback, it does not wait). gdb_close() cancels every subscription left. */
+void gdb_watch_cancel(gdb_watch *w);
+/* Switches the database to polled delivery and returns a file descriptor (owned by the
+ * database) that is readable while events wait; deliver them with gdb_watch_dispatch(). */
+int gdb_watch_fd(gdb_t *db);
+/* Delivers the events waiting, on the calling thread. Returns how many were delivered. */
+int gdb_watch_dispatch(gdb_t *db);
+
+/* ── indexes ──
+ * Declared on a field (dot path); kept current by every write, local or remote; declarations
+ * persist in the database file; after a reopen each is rebuilt when a query first needs it (so
+ * opening costs nothing per index). The planner picks them;
+ * gdb_explain() shows which. */
+typedef enum gdb_index_kind {
+  GDB_INDEX_EQ = 1,     /* equality and $in */
+  GDB_INDEX_RANGE = 2,  /* equality, $in, ranges, and sort + $limit on the field */
+  GDB_INDEX_TEXT = 3,   /* $text */
+  GDB_INDEX_PREFIX = 4, /* $startsWith */
+  GDB_INDEX_GEO = 5,    /* $near and $bbox on {lat, lng} values */
+} gdb_index_kind;
+
+/* "eq", "range", "text", "prefix", "geo" (NULL for an unknown kind). */
+const char *gdb_index_kind_name(gdb_index_kind kind);
+/* Parses a kind name; GDB_EQUERY naming the kinds (with a "did you mean") otherwise. */
+int gdb_index_kind_parse(const char *name, gdb_index_kind *kind);
+/* Declares an index and builds it (GDB_OK when it already exists). */
+int gdb_index_create(gdb_t *db, const char *field, gdb_index_kind kind);
+/* Drops an index (GDB_ENOTFOUND if there is none). */
+int gdb_index_drop(gdb_t *db, const char *field, gdb_index_kind kind);
+/* The declared indexes as a JSON array of {"field","kind","entries"}. *out: caller frees. */
+int gdb_index_list(gdb_t *db, char **out);
 
 /* A 32-byte SHA-256 over every node, tombstone and edge (ids, timestamps, values): two peers
  * hold the same state exactly when their hashes are equal. hex: 65 bytes. */

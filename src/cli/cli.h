@@ -38,6 +38,10 @@ int cli_open_db(const cli_global *g, const gdb_options *opts, gdb_t **db);
 void cli_println(const char *s);
 /* Prints a node as one JSON line. */
 int cli_print_node(const gdb_node *n);
+/* Splits a command line in place into argv (64 slots) as the shell does: blanks separate,
+ * quotes group, an argument starting with { or [ runs to the end of the line. Returns argc,
+ * or -1 on an unterminated quote or too many arguments. */
+int cli_split(char *line, char **argv);
 /* Runs one database command line against an open database (used by main and the shell). */
 int cli_run_db_command(gdb_t *db, const cli_global *g, int argc, char **argv);
 
@@ -47,7 +51,10 @@ int cmd_get(gdb_t *db, const cli_global *g, int argc, char **argv);
 int cmd_link(gdb_t *db, const cli_global *g, int argc, char **argv);
 int cmd_remove(gdb_t *db, const cli_global *g, int argc, char **argv);
 int cmd_clear(gdb_t *db, const cli_global *g, int argc, char **argv);
-int cmd_map(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_map(gdb_t *db, const cli_global *g, int argc, char **argv); /* cmd_query.c */
+int cmd_watch(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_explain(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_index(gdb_t *db, const cli_global *g, int argc, char **argv);
 int cmd_import(gdb_t *db, const cli_global *g, int argc, char **argv);
 int cmd_export(gdb_t *db, const cli_global *g, int argc, char **argv);
 int cmd_apply(gdb_t *db, const cli_global *g, int argc, char **argv);

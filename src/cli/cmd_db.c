@@ -1,5 +1,5 @@
 /*
- * cmd_db.c — the database verbs of the CLI: put, get, link, remove, clear, map, export,
+ * cmd_db.c — the database verbs of the CLI: put, get, link, remove, clear, export,
  * apply, oplog, hash, stats. Each prints JSON, one object per line.
  */
 #include "cli/cli.h"
@@ -90,19 +90,6 @@ int cmd_clear(gdb_t *db, const cli_global *g, int argc, char **argv) {
   if ((rc = gdb_clear(db))) return cli_fail(rc, "clear");
   printf("{\"removed\":%" PRIu64 "}\n", s.nodes);
   return CLI_OK;
-}
-
-int cmd_map(gdb_t *db, const cli_global *g, int argc, char **argv) {
-  (void)g;
-  if (argc > 2) return cli_usage("map: expected at most one OPTIONS_JSON argument (quote it)");
-  if (argc == 2 && argv[1][0] == '-' && argv[1][1] == '-')
-    return cli_usage("map: unknown flag \"%s\" (usage: map [OPTIONS_JSON])", argv[1]);
-  gdb_result *r;
-  int rc = gdb_map(db, argc == 2 ? argv[1] : NULL, &r);
-  if (rc) return cli_fail(rc, "map");
-  for (size_t i = 0; i < gdb_result_len(r) && !rc; i++) rc = cli_print_node(gdb_result_at(r, i));
-  gdb_result_free(r);
-  return rc;
 }
 
 static int export_one(gdb_node *n, void *data) {

@@ -22,6 +22,9 @@ static const cli_command COMMANDS[] = {
     {"remove", NULL, cmd_remove, "remove ID                       remove a node and its edges"},
     {"clear", NULL, cmd_clear, "clear                           remove every node"},
     {"map", NULL, cmd_map, "map [OPTIONS_JSON]              print matching nodes, one per line"},
+    {"watch", NULL, cmd_watch, "watch [OPTIONS_JSON|--id ID]    print live events; runs commands read on stdin"},
+    {"explain", NULL, cmd_explain, "explain [OPTIONS_JSON]          print how a query runs (plan and counts)"},
+    {"index", NULL, cmd_index, "index create|drop FIELD [--kind eq|range|text|prefix|geo] | index list"},
     {"import", NULL, cmd_import, "import [--sync] FILE|-          load JSON Lines, print each id"},
     {"export", NULL, cmd_export, "export                          print every node as JSON Lines"},
     {"apply", NULL, cmd_apply, "apply FILE|-                    merge remote operations"},
@@ -34,7 +37,7 @@ static const cli_command COMMANDS[] = {
     {"rtc", cmd_rtc, NULL, "rtc answer|offer [OPTIONS]      WebRTC data channel peer (JSON signaling)"},
     {"id", cmd_id, NULL, "id new|address|import ...       identities and keys (docs/identity.md)"},
     {"sm", cmd_sm, NULL, "sm canon|sign|verify|envelope|envelope-verify|seal|open   (docs/signing.md)"},
-    {"bench", cmd_bench, NULL, "bench core|relay|rtc|sm [...]   run a benchmark, print JSON"},
+    {"bench", cmd_bench, NULL, "bench core|query|relay|rtc|sm  run a benchmark, print JSON"},
 };
 #define NCOMMANDS (sizeof COMMANDS / sizeof COMMANDS[0])
 

@@ -16,8 +16,8 @@
 
 #define MAX_ARGS 64
 
-/* Splits line in place into argv; returns argc, or -1 on an unterminated quote. */
-static int split(char *line, char **argv) {
+/* Splits line in place into argv (MAX_ARGS); returns argc, or -1 on an unterminated quote. */
+int cli_split(char *line, char **argv) {
   int argc = 0;
   char *p = line;
   while (*p) {
@@ -55,6 +55,7 @@ static int split(char *line, char **argv) {
 
 static void help(void) {
   puts("verbs: put [--id ID] JSON · get ID · link SRC DST · remove ID · clear · map [OPTIONS_JSON]\n"
+       "       explain OPTIONS_JSON · index create|drop FIELD [--kind K] · index list\n"
        "       import [--sync] FILE · export · apply FILE · oplog [--after P:L] · hash · stats\n"
        "       help · quit");
 }
@@ -95,7 +96,7 @@ int cmd_shell(gdb_t *db, const cli_global *g, int argc, char **argv) {
     if (!line) break;
     if (tty && line[strspn(line, " \t")]) add_history(line);
     char *args[MAX_ARGS];
-    int n = split(line, args);
+    int n = cli_split(line, args);
     if (n < 0) {
       last = cli_usage("unterminated quote or too many arguments");
     } else if (n == 0) {

@@ -12,6 +12,7 @@
 #include "core/graph.h"
 #include "core/hlc.h"
 #include "core/oplog.h"
+#include "core/qstate.h"
 #include "core/value.h"
 #include "store/store.h"
 
@@ -40,6 +41,7 @@ struct gdb {
   gdb_observer *observers;
   size_t nobservers;
   uint64_t remote_applied, remote_ignored, remote_rejected;
+  gdb_qstate *qs; /* indexes and subscriptions (query engine) */
 };
 
 void gdb_options_init(gdb_options *o) {
@@ -154,12 +156,14 @@ int gdb_open(const char *path, const gdb_options *opts, gdb_t **out) {
     gdb_hex(r, sizeof r, db->peer_id);
   }
   o->peer_id = NULL; /* not the caller's pointer any more: db->peer_id holds it */
+  if ((rc = gdb_qstate_open(db, db->store, &db->qs))) goto err;
   store_meta(db);
   *out = db;
   return GDB_OK;
 err:;
   char msg[1024];
   snprintf(msg, sizeof msg, "%s", gdb_errmsg());
+  gdb_qstate_close(db->qs);
   if (db->store) gdb_store_close(db->store);
   gdb_graph_free(&db->graph);
   gdb_oplog_free(&db->oplog);
@@ -177,6 +181,7 @@ int gdb_close(gdb_t *db) {
     pthread_mutex_unlock(&db->mu);
     rc = gdb_store_close(db->store);
   }
+  gdb_qstate_close(db->qs);
   gdb_graph_free(&db->graph);
   gdb_oplog_free(&db->oplog);
   free(db->mw);
@@ -219,6 +224,7 @@ static void log_op(gdb_t *db, const gdb_op *op, gdb_hlc pos) {
 static int finish_write(gdb_t *db, int rc) {
   uint64_t seq = db->last_store_seq;
   pthread_mutex_unlock(&db->mu);
+  gdb_qstate_deliver(db->qs); /* subscription events, outside the lock */
   if (rc >= 0 && db->store && db->opts.durability == GDB_DURABILITY_SYNC) {
     int w = gdb_store_wait(db->store, seq);
     if (w) return w;
@@ -737,3 +743,4 @@ void gdb_db_set_wall(gdb_t *db, gdb_wall_fn wall, void *data) {
 void gdb_db_lock(gdb_t *db) { pthread_mutex_lock(&db->mu); }
 void gdb_db_unlock(gdb_t *db) { pthread_mutex_unlock(&db->mu); }
 gdb_graph *gdb_db_graph(gdb_t *db) { return &db->graph; }
+gdb_qstate *gdb_db_qstate(gdb_t *db) { return db->qs; }

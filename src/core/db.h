@@ -23,5 +23,8 @@ void gdb_db_set_wall(gdb_t *db, gdb_wall_fn wall, void *data);
 void gdb_db_lock(gdb_t *db);
 void gdb_db_unlock(gdb_t *db);
 gdb_graph *gdb_db_graph(gdb_t *db);
+/* The query engine's indexes and subscriptions (core/qstate.h). */
+typedef struct gdb_qstate gdb_qstate;
+gdb_qstate *gdb_db_qstate(gdb_t *db);
 
 #endif

@@ -19,7 +19,7 @@
 /* Queue length at which producers wait for the store thread (back-pressure). */
 #define QUEUE_HIGH_WATER (1u << 18)
 
-typedef enum mut_kind { M_NODE, M_EDGE_SET, M_EDGE_DEL, M_OP } mut_kind;
+typedef enum mut_kind { M_NODE, M_EDGE_SET, M_EDGE_DEL, M_OP, M_INDEX_PUT, M_INDEX_DEL } mut_kind;
 
 typedef struct store_mut {
   uint8_t kind;
@@ -27,6 +27,7 @@ typedef struct store_mut {
   gdb_node *node;  /* M_NODE: the record; M_EDGE_*: the source (for its id) */
   gdb_rstr *dst;   /* M_EDGE_* */
   gdb_oprec *op;   /* M_OP */
+  char *text;      /* M_INDEX_*: "field\0kind" (owned) */
 } store_mut;
 
 typedef struct mut_queue {
@@ -34,7 +35,8 @@ typedef struct mut_queue {
   size_t len, cap;
 } mut_queue;
 
-enum { ST_PUT_NODE, ST_PUT_EDGE, ST_DEL_EDGE, ST_PUT_OP, ST_TRIM_OPS, ST_PUT_META, ST_BEGIN, ST_COMMIT, ST_COUNT };
+enum { ST_PUT_NODE, ST_PUT_EDGE, ST_DEL_EDGE, ST_PUT_OP, ST_TRIM_OPS, ST_PUT_META, ST_BEGIN, ST_COMMIT,
+       ST_PUT_INDEX, ST_DEL_INDEX, ST_COUNT };
 
 static const char *const SQL[ST_COUNT] = {
     [ST_PUT_NODE] = "INSERT OR REPLACE INTO nodes(id, ord, value, ts_p, ts_l, rm_p, rm_l, origin, extra) VALUES(?,?,?,?,?,?,?,?,?)",
@@ -46,6 +48,8 @@ static const char *const SQL[ST_COUNT] = {
     [ST_PUT_META] = "INSERT OR REPLACE INTO meta(key, value) VALUES(?,?)",
     [ST_BEGIN] = "BEGIN IMMEDIATE",
     [ST_COMMIT] = "COMMIT",
+    [ST_PUT_INDEX] = "INSERT OR REPLACE INTO indexes(field, kind) VALUES(?,?)",
+    [ST_DEL_INDEX] = "DELETE FROM indexes WHERE field = ? AND kind = ?",
 };
 
 struct gdb_store {
@@ -71,6 +75,8 @@ struct gdb_store {
   int error;
   char errmsg[512];
   size_t unwritten; /* changes left unwritten when the thread stopped */
+  char **index_decls; /* (field, kind) pairs read at load */
+  size_t nindex_decls;
 };
 
 /* ── helpers ── */
@@ -119,7 +125,9 @@ static const char SCHEMA[] =
     " origin TEXT NOT NULL, extra BLOB);"
     "CREATE TABLE edges(src TEXT NOT NULL, dst TEXT NOT NULL, ts_p INTEGER NOT NULL,"
     " ts_l INTEGER NOT NULL, PRIMARY KEY(src, dst)) WITHOUT ROWID;"
-    "CREATE TABLE oplog(seq INTEGER PRIMARY KEY, op BLOB NOT NULL);";
+    "CREATE TABLE oplog(seq INTEGER PRIMARY KEY, op BLOB NOT NULL);"
+    /* Declared secondary indexes (docs/query.md); their contents are rebuilt at open. */
+    "CREATE TABLE indexes(field TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY(field, kind)) WITHOUT ROWID;";
 
 static int create_or_check_schema(gdb_store *s) {
   int rc;
@@ -227,6 +235,8 @@ int gdb_store_open(const char *path, const gdb_options *opts, gdb_store **out,
     goto err;
   }
   if ((rc = create_or_check_schema(s))) goto err;
+  /* files written before index declarations existed (schema 1 had not shipped) */
+  if ((rc = exec(s, "CREATE TABLE IF NOT EXISTS indexes(field TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY(field, kind)) WITHOUT ROWID"))) goto err;
   char pragmas[256];
   /* FULL: every commit reaches the disk before it counts. Commits are batched, so this costs
    * one fsync per batch in either durability mode. */
@@ -324,6 +334,35 @@ static int load_ops(gdb_store *s, uint32_t cap, const gdb_store_loader *l) {
   return rc;
 }
 
+static int load_indexes(gdb_store *s) {
+  sqlite3_stmt *st;
+  if (sqlite3_prepare_v2(s->db, "SELECT field, kind FROM indexes", -1, &st, NULL) != SQLITE_OK)
+    return sql_fail(s, GDB_EIO, "reading index declarations");
+  int rc = GDB_OK, r;
+  while (!rc && (r = sqlite3_step(st)) == SQLITE_ROW) {
+    const char *f = (const char *)sqlite3_column_text(st, 0), *k = (const char *)sqlite3_column_text(st, 1);
+    if (!f || !k) continue;
+    char **p = realloc(s->index_decls, (s->nindex_decls + 1) * 2 * sizeof *p);
+    if (!p) {
+      rc = gdb_fail(GDB_ENOMEM, "out of memory");
+      break;
+    }
+    s->index_decls = p;
+    p[2 * s->nindex_decls] = strdup(f);
+    p[2 * s->nindex_decls + 1] = strdup(k);
+    s->nindex_decls++;
+    if (!p[2 * s->nindex_decls - 2] || !p[2 * s->nindex_decls - 1]) rc = gdb_fail(GDB_ENOMEM, "out of memory");
+  }
+  if (!rc && r != SQLITE_DONE) rc = sql_fail(s, GDB_EIO, "reading index declarations");
+  sqlite3_finalize(st);
+  return rc;
+}
+
+size_t gdb_store_indexes(const gdb_store *s, const char *const **pairs) {
+  *pairs = (const char *const *)s->index_decls;
+  return s->nindex_decls;
+}
+
 static void *store_main(void *arg);
 
 int gdb_store_load(gdb_store *s, uint32_t oplog_cap, const gdb_store_loader *l) {
@@ -333,6 +372,7 @@ int gdb_store_load(gdb_store *s, uint32_t oplog_cap, const gdb_store_loader *l) 
   if (!rc) rc = load_nodes(s, l);
   if (!rc) rc = load_edges(s, l);
   if (!rc) rc = load_ops(s, oplog_cap, l);
+  if (!rc) rc = load_indexes(s);
   exec(s, "COMMIT");
   if (rc) return rc;
   if (pthread_create(&s->thread, NULL, store_main, s) != 0)
@@ -386,6 +426,18 @@ uint64_t gdb_store_op(gdb_store *s, gdb_oprec *r) {
   return push(s, (store_mut){.kind = M_OP, .op = gdb_oprec_ref(r)});
 }
 
+uint64_t gdb_store_index(gdb_store *s, const char *field, const char *kind, bool declared) {
+  size_t fl = strlen(field), kl = strlen(kind);
+  char *text = malloc(fl + kl + 2);
+  if (!text) {
+    gdb_fail(GDB_ENOMEM, "out of memory");
+    return 0;
+  }
+  memcpy(text, field, fl + 1);
+  memcpy(text + fl + 1, kind, kl + 1);
+  return push(s, (store_mut){.kind = declared ? M_INDEX_PUT : M_INDEX_DEL, .text = text});
+}
+
 void gdb_store_set_meta(gdb_store *s, const gdb_store_meta *meta) {
   pthread_mutex_lock(&s->mu);
   s->meta = *meta;
@@ -436,6 +488,7 @@ static void mut_release(store_mut *m) {
   if (m->node) gdb_node_release(m->node);
   gdb_rstr_unref(m->dst);
   gdb_oprec_unref(m->op);
+  free(m->text);
 }
 
 static bool step_done(sqlite3_stmt *st) {
@@ -501,6 +554,14 @@ static int write_batch(gdb_store *s, const mut_queue *q, const gdb_store_meta *m
       if (skip_ops) skip_ops--;
       else ok = write_op(s, m->op, &scratch);
       break;
+    case M_INDEX_PUT:
+    case M_INDEX_DEL: {
+      sqlite3_stmt *st = s->st[m->kind == M_INDEX_PUT ? ST_PUT_INDEX : ST_DEL_INDEX];
+      sqlite3_bind_text(st, 1, m->text, -1, SQLITE_STATIC);
+      sqlite3_bind_text(st, 2, m->text + strlen(m->text) + 1, -1, SQLITE_STATIC);
+      ok = step_done(st);
+      break;
+    }
     }
   }
   if (ok && meta->op_seq > s->oplog_cap) {
@@ -610,6 +671,8 @@ int gdb_store_close(gdb_store *s) {
     sqlite3_close(s->db);
   }
   gdb_lockfile_release(s->lock_fd, s->path);
+  for (size_t i = 0; i < 2 * s->nindex_decls; i++) free(s->index_decls[i]);
+  free(s->index_decls);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->work);
   pthread_cond_destroy(&s->done);

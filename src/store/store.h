@@ -54,6 +54,11 @@ uint64_t gdb_store_node(gdb_store *s, gdb_node *n);
 uint64_t gdb_store_edge_set(gdb_store *s, gdb_node *src, gdb_rstr *dst, gdb_hlc ts);
 uint64_t gdb_store_edge_del(gdb_store *s, gdb_node *src, gdb_rstr *dst);
 uint64_t gdb_store_op(gdb_store *s, gdb_oprec *r);
+/* Records that an index on field of kind (its name, "range", ...) is declared or dropped. */
+uint64_t gdb_store_index(gdb_store *s, const char *field, const char *kind, bool declared);
+/* The index declarations read at load: n (field, kind) pairs as pairs[2i], pairs[2i+1]. Valid
+ * until gdb_store_close(). */
+size_t gdb_store_indexes(const gdb_store *s, const char *const **pairs);
 /* Sets the metadata the next batch writes. */
 void gdb_store_set_meta(gdb_store *s, const gdb_store_meta *meta);
 

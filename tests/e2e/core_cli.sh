@@ -41,7 +41,10 @@ expect_in "$ERR" 'unknown flag "--colour"'
 expect_exit 2 $G --frob "${D[@]}" get bob
 expect_in "$ERR" 'unknown option "--frob"'
 expect_exit 2 $G "${D[@]}" get
-expect_exit 2 $G "${D[@]}" map '{"query":{"age":{"$gt":1}}}'
+expect_exit 0 $G "${D[@]}" map '{"query":{"age":{"$gt":1}}}'
+[ "$(echo "$OUT" | wc -l)" = 1 ] && expect_in "$OUT" "\"id\":\"$ADA\""
+expect_exit 2 $G "${D[@]}" map '{"query":{"age":{"$gtt":1}}}'
+expect_in "$ERR" 'did you mean "$gt"'
 expect_exit 2 $G "${D[@]}" map '{"qeury":{}}'
 expect_in "$ERR" 'unknown option "qeury"'
 expect_exit 2 $G get bob
