@@ -126,7 +126,7 @@ static const char SCHEMA[] =
     "CREATE TABLE edges(src TEXT NOT NULL, dst TEXT NOT NULL, ts_p INTEGER NOT NULL,"
     " ts_l INTEGER NOT NULL, PRIMARY KEY(src, dst)) WITHOUT ROWID;"
     "CREATE TABLE oplog(seq INTEGER PRIMARY KEY, op BLOB NOT NULL);"
-    /* Declared secondary indexes (docs/query.md); their contents are rebuilt at open. */
+    /* Declared secondary indexes (docs/query.md); their contents are rebuilt in memory on first use. */
     "CREATE TABLE indexes(field TEXT NOT NULL, kind TEXT NOT NULL, PRIMARY KEY(field, kind)) WITHOUT ROWID;";
 
 static int create_or_check_schema(gdb_store *s) {
