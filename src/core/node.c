@@ -48,7 +48,7 @@ gdb_node *gdb_node_new(const char *id, size_t id_len, const char *origin, const 
                        gdb_hlc removed, gdb_edgebuf *edges, uint32_t nedges, uint32_t ord) {
   size_t olen = origin ? strlen(origin) : 0;
   if (olen > UINT16_MAX) olen = UINT16_MAX;
-  gdb_node *n = malloc(sizeof *n + id_len + 1 + olen + 1 + value_len + extra_len);
+  gdb_node *n = malloc(sizeof *n + value_len + extra_len + id_len + 1 + olen + 1);
   if (!n) return NULL;
   atomic_init(&n->refs, 1);
   n->nedges = nedges;
@@ -61,15 +61,17 @@ gdb_node *gdb_node_new(const char *id, size_t id_len, const char *origin, const 
   n->removed = removed;
   n->edges = edges;
   n->owner = n;
+  n->value = (const uint8_t *)n->data;
   char *p = n->data;
+  if (value_len) memcpy(p, value, value_len);
+  p += value_len;
+  if (extra_len) memcpy(p, extra, extra_len);
+  p += extra_len;
   memcpy(p, id, id_len);
   p[id_len] = 0;
   p += id_len + 1;
   if (olen) memcpy(p, origin, olen);
   p[olen] = 0;
-  p += olen + 1;
-  if (value_len) memcpy(p, value, value_len);
-  if (extra_len) memcpy(p + value_len, extra, extra_len);
   return n;
 }
 

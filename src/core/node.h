@@ -53,9 +53,12 @@ typedef struct gdb_edgebuf {
 void gdb_edgebuf_unref(gdb_edgebuf *b);
 
 struct gdb_node {
+  /* First cache line: what a scan reads. value points at the start of the payload, in this
+   * block or the owner's, so filters reach the value without going through owner. */
+  const uint8_t *value;
+  uint32_t value_len; /* 0: no value (tombstone or stub) */
   atomic_uint refs;
   uint32_t nedges;
-  uint32_t value_len; /* 0: no value (tombstone or stub) */
   uint32_t extra_len;
   uint16_t id_len, origin_len;
   uint32_t ord;       /* creation order of the record, kept across restarts (its row key) */
@@ -63,19 +66,19 @@ struct gdb_node {
   gdb_hlc removed;    /* of the newest removal seen ({0,0} if none) */
   gdb_edgebuf *edges; /* NULL when nedges == 0 */
   struct gdb_node *owner; /* block holding the payload: this node, or an earlier snapshot */
-  char data[];            /* payload when owner == this: id \0 origin \0 value extra */
+  char data[];            /* payload when owner == this: value extra id \0 origin \0 */
 };
 
 /* Payload accessors (valid for the snapshot's lifetime). */
-static inline const char *gdb_node_idp(const gdb_node *n) { return n->owner->data; }
-static inline const char *gdb_node_origin(const gdb_node *n) {
-  return n->owner->data + n->id_len + 1;
-}
-static inline const uint8_t *gdb_node_valuep(const gdb_node *n) {
-  return (const uint8_t *)n->owner->data + n->id_len + 1 + n->origin_len + 1;
-}
+static inline const uint8_t *gdb_node_valuep(const gdb_node *n) { return n->value; }
 static inline const uint8_t *gdb_node_extra(const gdb_node *n) {
-  return n->extra_len ? gdb_node_valuep(n) + n->value_len : NULL;
+  return n->extra_len ? n->value + n->value_len : NULL;
+}
+static inline const char *gdb_node_idp(const gdb_node *n) {
+  return (const char *)n->value + n->value_len + n->extra_len;
+}
+static inline const char *gdb_node_origin(const gdb_node *n) {
+  return gdb_node_idp(n) + n->id_len + 1;
 }
 static inline bool gdb_node_live(const gdb_node *n) { return n->value_len != 0; }
 
