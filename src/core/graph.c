@@ -328,8 +328,7 @@ static int link_edge(gdb_graph *g, const char *src, size_t slen, const char *dst
     n = nb ? gdb_node_derive(s, s->removed, nb, count) : NULL;
   } else {
     /* The source has not arrived: a stub record holds the edge until it does. */
-    gdb_node stub = {.nedges = 0, .value = (const uint8_t *)""};
-    stub.owner = &stub;
+    gdb_node stub = {.nedges = 0}; /* only its (empty) edge list is read */
     nb = gdb_edges_with(&stub, target, ts, &count);
     n = nb ? gdb_node_new(src, slen, "", NULL, 0, NULL, 0, (gdb_hlc){0, 0}, (gdb_hlc){0, 0}, nb,
                           count, (uint32_t)g->next_ord)

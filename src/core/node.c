@@ -60,7 +60,6 @@ gdb_node *gdb_node_new(const char *id, size_t id_len, const char *origin, const 
   n->ts = ts;
   n->removed = removed;
   n->edges = edges;
-  n->owner = n;
   n->value = (const uint8_t *)n->data;
   char *p = n->data;
   if (value_len) memcpy(p, value, value_len);
@@ -84,7 +83,7 @@ gdb_node *gdb_node_derive(const gdb_node *base, gdb_hlc removed, gdb_edgebuf *ed
   n->removed = removed;
   n->edges = edges;
   n->nedges = nedges;
-  gdb_node_retain(base->owner);
+  gdb_node_retain(gdb_node_owner(base));
   return n;
 }
 
@@ -93,7 +92,8 @@ void gdb_node_retain(gdb_node *n) { atomic_fetch_add_explicit(&n->refs, 1, memor
 void gdb_node_release(gdb_node *n) {
   while (n && atomic_fetch_sub_explicit(&n->refs, 1, memory_order_acq_rel) == 1) {
     gdb_edgebuf_unref(n->edges);
-    gdb_node *next = n->owner == n ? NULL : n->owner; /* a derived header holds its payload */
+    gdb_node *owner = gdb_node_owner(n);
+    gdb_node *next = owner == n ? NULL : owner; /* a derived header holds its payload */
     free(n);
     n = next;
   }
@@ -160,7 +160,7 @@ gdb_edgebuf *gdb_edges_without(const gdb_node *n, bool (*drop)(const gdb_edge_it
 
 size_t gdb_node_overhead(const gdb_node *n) {
   size_t s = sizeof *n + 16; /* malloc's own header, roughly */
-  if (n->owner == n) s += n->id_len + 1u + n->origin_len + 1u + n->extra_len;
+  if (gdb_node_owner(n) == n) s += n->id_len + 1u + n->origin_len + 1u + n->extra_len;
   return s;
 }
 

@@ -7,9 +7,10 @@
  * edges. The graph replaces a node's snapshot on every change; readers on any thread keep
  * theirs as long as they hold a reference.
  *
- * Payload sharing: a put allocates one block holding header and payload (id, origin, value,
- * extra). A change that keeps the payload (a link, a removal older than the value) allocates
- * only a header pointing at the previous block (`owner`), so linking a large value is O(1).
+ * Payload sharing: a put allocates one block holding header and payload (value, extra, id,
+ * origin). A change that keeps the payload (a link, a removal older than the value) allocates
+ * only a header whose `value` points into the previous block (its owner), so linking a large
+ * value is O(1).
  *
  * Edges: one append-only buffer is shared by a node's successive snapshots, each seeing its
  * first `nedges` items; a link appends in place when the newest snapshot covers the whole
@@ -24,6 +25,7 @@
 #include "genosdb.h"
 
 #include <stdatomic.h>
+#include <stddef.h>
 
 /* A reference-counted immutable string (edge targets, reverse-index sources). */
 typedef struct gdb_rstr {
@@ -65,9 +67,13 @@ struct gdb_node {
   gdb_hlc ts;         /* of the operation that set the value ({0,0} without value) */
   gdb_hlc removed;    /* of the newest removal seen ({0,0} if none) */
   gdb_edgebuf *edges; /* NULL when nedges == 0 */
-  struct gdb_node *owner; /* block holding the payload: this node, or an earlier snapshot */
-  char data[];            /* payload when owner == this: value extra id \0 origin \0 */
+  char data[];        /* the payload when this block owns it: value extra id \0 origin \0 */
 };
+
+/* The block holding n's payload: n itself, or the earlier snapshot a derived header shares. */
+static inline struct gdb_node *gdb_node_owner(const gdb_node *n) {
+  return (struct gdb_node *)(void *)((char *)(uintptr_t)n->value - offsetof(struct gdb_node, data));
+}
 
 /* Payload accessors (valid for the snapshot's lifetime). */
 static inline const uint8_t *gdb_node_valuep(const gdb_node *n) { return n->value; }
