@@ -10,9 +10,10 @@
  * CPU time of the run split between the relay's threads and the clients (per-thread
  * /proc/self/task/<tid>/schedstat), with the load average at the start.
  *
- *   genosdb bench relay [--subs 100] [--events 20000] [--rate 0] [--window 512]
+ *   genosdb bench relay [--subs 100] [--events 20000] [--rate 0] [--window 512] [--threads T]
  *   --rate R paces publishing at R events/s (0: as fast as the window allows); --window bounds
- *   events published but not yet acknowledged with OK.
+ *   events published but not yet acknowledged with OK; --threads sets the relay's verification
+ *   threads (default: the relay's, one per core; 0 verifies on the network thread).
  */
 #include "bench.h"
 
@@ -185,6 +186,20 @@ static void cpu_read(cpu_sample *out) {
   closedir(d);
 }
 
+/* The whole machine's busy and stolen CPU time (/proc/stat, all processes), in seconds: with
+ * this process's own time it tells how much else ran during the benchmark. */
+static void machine_read(double *busy, double *steal) {
+  unsigned long long v[8] = {0};
+  FILE *f = fopen("/proc/stat", "r");
+  if (!f || fscanf(f, "cpu %llu %llu %llu %llu %llu %llu %llu %llu", &v[0], &v[1], &v[2], &v[3],
+                   &v[4], &v[5], &v[6], &v[7]) != 8)
+    memset(v, 0, sizeof v);
+  if (f) fclose(f);
+  double hz = (double)sysconf(_SC_CLK_TCK);
+  *busy = (double)(v[0] + v[1] + v[2] + v[5] + v[6]) / hz; /* user nice system irq softirq */
+  *steal = (double)v[7] / hz;
+}
+
 /* The event's index, its content. The relay writes events as {...,"content":"<i>","sig":"<128
  * hex>"}: the digits end 140 bytes before the end of ["EVENT",sub,{...}], so they are read from
  * there without scanning the message; anything else falls back to a search. */
@@ -222,16 +237,18 @@ static int cmp_u32(const void *a, const void *b) {
 }
 
 int bench_relay(int argc, char **argv) {
-  unsigned long subs = 100, events = 20000, rate = 0, window = 512;
+  unsigned long subs = 100, events = 20000, rate = 0, window = 512, threads = 1000;
   for (int i = 1; i < argc; i++) {
-    unsigned long *dst = !strcmp(argv[i], "--subs")     ? &subs
-                         : !strcmp(argv[i], "--events") ? &events
-                         : !strcmp(argv[i], "--rate")   ? &rate
-                         : !strcmp(argv[i], "--window") ? &window
-                                                        : NULL;
+    unsigned long *dst = !strcmp(argv[i], "--subs")      ? &subs
+                         : !strcmp(argv[i], "--events")  ? &events
+                         : !strcmp(argv[i], "--rate")    ? &rate
+                         : !strcmp(argv[i], "--window")  ? &window
+                         : !strcmp(argv[i], "--threads") ? &threads
+                                                         : NULL;
     char *end;
     if (!dst || i + 1 >= argc || (*dst = strtoul(argv[++i], &end, 10), *end))
-      return cli_usage("bench relay: options are --subs N --events N --rate R --window W");
+      return cli_usage(
+          "bench relay: options are --subs N --events N --rate R --window W --threads T");
   }
   if (!subs || !events || subs > 1000 || events > 10000000 || !window)
     return cli_usage("bench relay: --subs 1..1000, --events 1..10000000, --window >= 1");
@@ -260,14 +277,21 @@ int bench_relay(int argc, char **argv) {
     free(msg);
     gdb_nostr_event_release(ev);
   }
-  /* the cost that bounds a single verifying thread: one BIP-340 verification (with the id) */
-  double verify_us = 0;
+  /* what each event costs a verifying thread, on one thread: parsing the event's JSON, and
+   * verifying it (the id, then the BIP-340 signature) */
+  double verify_us = 0, parse_us = 0;
   {
-    gdb_nostr_event *ev;
+    gdb_nostr_event *ev, *copy;
     if (gdb_nostr_event_sign(keys[0], 0, 20000, "[[\"x\",\"bench\"]]", "0", &ev) == GDB_OK) {
+      const char *json = gdb_nostr_event_json(ev);
+      size_t len = strlen(json);
       uint64_t v0 = bench_now_ns();
       for (int i = 0; i < 500; i++) (void)gdb_nostr_event_verify(ev);
       verify_us = (double)(bench_now_ns() - v0) / 500 / 1000.0;
+      v0 = bench_now_ns();
+      for (int i = 0; i < 500; i++)
+        if (gdb_nostr_event_parse(json, len, &copy) == GDB_OK) gdb_nostr_event_release(copy);
+      parse_us = (double)(bench_now_ns() - v0) / 500 / 1000.0;
       gdb_nostr_event_release(ev);
     }
   }
@@ -277,6 +301,7 @@ int bench_relay(int argc, char **argv) {
   o.events_per_sec = 0;
   o.max_subs = 4;
   o.max_out_bytes = 256u << 20;
+  if (threads != 1000) o.verify_threads = (uint32_t)(threads > 64 ? 64 : threads);
   gdb_nostr_relay *relay;
   int rc = gdb_nostr_relay_start(&o, &relay);
   if (rc) return cli_fail(rc, "bench relay");
@@ -312,6 +337,8 @@ int bench_relay(int argc, char **argv) {
   if (getloadavg(load, 3) < 1) load[0] = -1;
   cpu_sample cpu0, cpu1;
   cpu_read(&cpu0);
+  double busy0, steal0, busy1, steal1;
+  machine_read(&busy0, &steal0);
   uint64_t t0 = bench_now_ns();
   deadline = t0 + 120ull * 1000000000ull;
   bool ok = r.eoses == subs;
@@ -341,23 +368,29 @@ int bench_relay(int argc, char **argv) {
   }
   double secs = (double)(bench_now_ns() - t0) / 1e9;
   cpu_read(&cpu1);
+  machine_read(&busy1, &steal1);
   double cpu[CPU_GROUPS];
-  for (int g = 0; g < CPU_GROUPS; g++) cpu[g] = (double)(cpu1.ns[g] - cpu0.ns[g]) / 1e9;
+  double ours = 0;
+  for (int g = 0; g < CPU_GROUPS; g++) ours += cpu[g] = (double)(cpu1.ns[g] - cpu0.ns[g]) / 1e9;
+  double others = busy1 - busy0 - ours;
   gdb_nostr_relay_stats st;
   gdb_nostr_relay_get_stats(relay, &st);
   qsort(r.lat_us, r.n_lat, sizeof *r.lat_us, cmp_u32);
 #define PCT(p) (r.n_lat ? r.lat_us[(size_t)((double)(r.n_lat - 1) * (p))] / 1000.0 : 0.0)
-  printf("{\"suite\":\"relay\",\"subs\":%lu,\"events\":%lu,\"rate\":%lu,\"window\":%lu,"
-         "\"complete\":%s,\"seconds\":%.3f,\"events_per_sec\":%.0f,\"deliveries_per_sec\":%.0f,"
-         "\"delivered\":%zu,\"verified\":%llu,\"dropped\":%llu,"
-         "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"rss_mb\":%.1f,"
-         "\"verify_us\":%.1f,\"cpu_s\":{\"relay_loop\":%.2f,\"relay_verify\":%.2f,"
-         "\"clients\":%.2f,\"other\":%.2f},\"loadavg\":%.2f}\n",
-         subs, events, rate, window, r.n_lat == want ? "true" : "false", secs, (double)r.oks / secs,
-         (double)r.n_lat / secs, r.n_lat, (unsigned long long)st.events,
-         (unsigned long long)st.dropped, PCT(0.5), PCT(0.9), PCT(0.99), PCT(1.0),
-         (double)bench_rss_bytes() / 1048576.0, verify_us, cpu[CPU_LOOP], cpu[CPU_VERIFY],
-         cpu[CPU_CLIENTS], cpu[CPU_OTHER], load[0]);
+  printf(
+      "{\"suite\":\"relay\",\"subs\":%lu,\"events\":%lu,\"rate\":%lu,\"window\":%lu,"
+      "\"threads\":%u,"
+      "\"complete\":%s,\"seconds\":%.3f,\"events_per_sec\":%.0f,\"deliveries_per_sec\":%.0f,"
+      "\"delivered\":%zu,\"verified\":%llu,\"dropped\":%llu,"
+      "\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f},\"rss_mb\":%.1f,"
+      "\"verify_us\":%.1f,\"parse_us\":%.1f,\"cpu_s\":{\"relay_loop\":%.2f,\"relay_verify\":%.2f,"
+      "\"clients\":%.2f,\"other\":%.2f},\"loadavg\":%.2f,"
+      "\"machine_s\":{\"other_processes\":%.2f,\"steal\":%.2f}}\n",
+      subs, events, rate, window, o.verify_threads, r.n_lat == want ? "true" : "false", secs,
+      (double)r.oks / secs, (double)r.n_lat / secs, r.n_lat, (unsigned long long)st.events,
+      (unsigned long long)st.dropped, PCT(0.5), PCT(0.9), PCT(0.99), PCT(1.0),
+      (double)bench_rss_bytes() / 1048576.0, verify_us, parse_us, cpu[CPU_LOOP], cpu[CPU_VERIFY],
+      cpu[CPU_CLIENTS], cpu[CPU_OTHER], load[0], others > 0 ? others : 0.0, steal1 - steal0);
   for (unsigned long s = 0; s < subs; s++) {
     close(sc[s].fd);
     free(sc[s].buf);

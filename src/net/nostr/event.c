@@ -144,7 +144,8 @@ int gdb_nostr_event_commitment(const gdb_nostr_event *ev, char **out, size_t *ou
 }
 
 static void compute_id(const gdb_nostr_event *ev, uint8_t id[32], bool *oom) {
-  gdb_buf b = {0};
+  uint8_t stack[1024]; /* most events fit: no allocation per verification */
+  gdb_buf b = GDB_BUF_ON_STACK(stack);
   put_commitment(&b, ev);
   *oom = b.oom;
   SHA256(b.data, b.len, id);
@@ -260,19 +261,28 @@ int gdb_nostr_event_parse(const char *json, size_t len, gdb_nostr_event **out) {
   return rc;
 }
 
-int gdb_nostr_event_verify(const gdb_nostr_event *ev) {
+int gdb_nostr_event_verify_id(const gdb_nostr_event *ev) {
   uint8_t id[32];
   bool oom;
   compute_id(ev, id, &oom);
   if (oom) return gdb_fail(GDB_ENOMEM, "nostr: out of memory verifying an event");
   if (memcmp(id, ev->id, 32))
     return gdb_fail(GDB_EDENIED, "invalid: event id does not match its content");
+  return GDB_OK;
+}
+
+int gdb_nostr_event_verify_sig(const gdb_nostr_event *ev) {
   secp256k1_xonly_pubkey pk;
   if (!secp256k1_xonly_pubkey_parse(gdb_nostr_secp(), &pk, ev->pubkey))
     return gdb_fail(GDB_EDENIED, "invalid: pubkey is not a point on secp256k1");
   if (!secp256k1_schnorrsig_verify(gdb_nostr_secp(), ev->sig, ev->id, 32, &pk))
     return gdb_fail(GDB_EDENIED, "invalid: bad signature");
   return GDB_OK;
+}
+
+int gdb_nostr_event_verify(const gdb_nostr_event *ev) {
+  int rc = gdb_nostr_event_verify_id(ev);
+  return rc ? rc : gdb_nostr_event_verify_sig(ev);
 }
 
 int gdb_nostr_event_sign(const uint8_t seckey[32], int64_t created_at, int kind,
