@@ -125,8 +125,23 @@ static void put_tags(gdb_buf *b, const json_t *tags, bool json_safe) {
   gdb_buf_putc(b, ']');
 }
 
+/* Appends a non-negative decimal integer (no printf: every parse and verification does this). */
+static void put_uint(gdb_buf *b, uint64_t v) {
+  char d[24];
+  size_t n = sizeof d;
+  do d[--n] = (char)('0' + v % 10);
+  while (v /= 10);
+  gdb_buf_put(b, d + n, sizeof d - n);
+}
+
 static void put_commitment(gdb_buf *b, const gdb_nostr_event *ev) {
-  gdb_buf_printf(b, "[0,\"%s\",%lld,%d,", ev->pubkey_hex, (long long)ev->created_at, ev->kind);
+  gdb_buf_put(b, "[0,\"", 4);
+  gdb_buf_put(b, ev->pubkey_hex, 64);
+  gdb_buf_put(b, "\",", 2);
+  put_uint(b, (uint64_t)ev->created_at);
+  gdb_buf_putc(b, ',');
+  put_uint(b, (uint64_t)ev->kind);
+  gdb_buf_putc(b, ',');
   put_tags(b, ev->tags, false);
   gdb_buf_putc(b, ',');
   gdb_nostr_put_string(b, ev->content, ev->content_len, false);
@@ -154,12 +169,23 @@ static void compute_id(const gdb_nostr_event *ev, uint8_t id[32], bool *oom) {
 
 static int render_json(gdb_nostr_event *ev) {
   gdb_buf b = {0};
-  gdb_buf_printf(&b, "{\"id\":\"%s\",\"pubkey\":\"%s\",\"created_at\":%lld,\"kind\":%d,\"tags\":",
-                 ev->id_hex, ev->pubkey_hex, (long long)ev->created_at, ev->kind);
+  if (!gdb_buf_grow(&b, 300 + ev->content_len)) /* one allocation for the usual event */
+    return gdb_fail(GDB_ENOMEM, "nostr: out of memory rendering an event");
+  gdb_buf_put(&b, "{\"id\":\"", 7);
+  gdb_buf_put(&b, ev->id_hex, 64);
+  gdb_buf_put(&b, "\",\"pubkey\":\"", 12);
+  gdb_buf_put(&b, ev->pubkey_hex, 64);
+  gdb_buf_put(&b, "\",\"created_at\":", 15);
+  put_uint(&b, (uint64_t)ev->created_at);
+  gdb_buf_put(&b, ",\"kind\":", 8);
+  put_uint(&b, (uint64_t)ev->kind);
+  gdb_buf_put(&b, ",\"tags\":", 8);
   put_tags(&b, ev->tags, true);
   gdb_buf_puts(&b, ",\"content\":");
   gdb_nostr_put_string(&b, ev->content, ev->content_len, true);
-  gdb_buf_printf(&b, ",\"sig\":\"%s\"}", ev->sig_hex);
+  gdb_buf_put(&b, ",\"sig\":\"", 8);
+  gdb_buf_put(&b, ev->sig_hex, 128);
+  gdb_buf_put(&b, "\"}", 2);
   if (gdb_buf_finish(&b)) return gdb_fail(GDB_ENOMEM, "nostr: out of memory rendering an event");
   ev->json = (char *)b.data;
   ev->json_len = b.len;
