@@ -144,14 +144,12 @@ static void drain(gdb_nostr_verifier *v) {
   v->done_head = v->done_tail = NULL;
   g_atomic_int_set(&v->done_flag, 0);
   g_mutex_unlock(&v->done_mu);
-  if (!job) return;
   while (job) {
     gdb_nostr_vjob *next = job->wnext;
     job->wnext = NULL;
     v->done(job, v->data);
     job = next;
   }
-  v->done(NULL, v->data);
 }
 
 static gboolean done_prepare(GSource *s, gint *timeout) {

@@ -42,8 +42,7 @@ void gdb_nostr_vjob_run(gdb_nostr_vjob *job, gdb_nostr_seen *seen);
 int gdb_nostr_vjob_check(const gdb_nostr_event *ev, gdb_nostr_seen *seen, bool *from_cache);
 
 typedef struct gdb_nostr_verifier gdb_nostr_verifier;
-/* Called on ctx's thread for each finished job, in the order the workers finished them, then
- * with job NULL once per batch handed back (the moment to write what the batch produced). */
+/* Called on ctx's thread for each finished job, in the order the workers finished them. */
 typedef void (*gdb_nostr_verifier_done_fn)(gdb_nostr_vjob *job, void *data);
 
 /* Starts threads workers (named gdb-verify) that check signatures against seen (borrowed, may
