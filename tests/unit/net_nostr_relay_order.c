@@ -3,7 +3,9 @@
  * subscribers see a publisher's events in its order, a connection that leaves with
  * verifications in flight is forgotten cleanly, the verified-events cache skips only true
  * repeats and stays bounded, and a subscriber that reads slowly (partial writes, a ping in
- * the middle) still receives whole frames in order. */
+ * the middle) still receives whole frames in order; subscriptions sharing a filter set (one
+ * match per event for all of them) get exactly what their own filters say, through REQs that
+ * replace filters and CLOSEs. */
 #include "test.h"
 
 #include "core/buf.h"
@@ -348,6 +350,77 @@ TEST(nostr_relay_slow_subscriber_gets_whole_frames) {
   free(content);
   gdb_buf_free(&burst);
   close(sub);
+  close(pub);
+  gdb_nostr_relay_stop(r);
+}
+
+TEST(nostr_relay_subscription_groups_deliver_by_own_filters) {
+  gdb_nostr_relay *r = start_relay(2, 0);
+  CHECK(r);
+  uint16_t port = gdb_nostr_relay_port(r);
+  enum { N = 6 };
+  int fd[N];
+  /* a and b share a set, c and d share another (same filters in another order), e has an
+   * empty ids list (matches nothing), f two filters */
+  static const char *REQ[N] = {
+      "[\"REQ\",\"s\",{\"kinds\":[20001]}]",
+      "[\"REQ\",\"s\",{\"kinds\":[20001]}]",
+      "[\"REQ\",\"s\",{\"kinds\":[20002,20001],\"#x\":[\"order\"]}]",
+      "[\"REQ\",\"s\",{\"#x\":[\"order\"],\"kinds\":[20001,20002]}]",
+      "[\"REQ\",\"s\",{\"ids\":[],\"kinds\":[20001]}]",
+      "[\"REQ\",\"s\",{\"kinds\":[20003]},{\"kinds\":[20002]}]",
+  };
+  for (int i = 0; i < N; i++) {
+    CHECK((fd[i] = tws_connect(port)) >= 0);
+    CHECK(tws_send(fd[i], REQ[i]));
+    char *m = tws_expect(fd[i], "EOSE", 5000);
+    CHECK(m);
+    free(m);
+  }
+  /* b moves to the set of f; a closes and opens another id on the set b left */
+  CHECK(tws_send(fd[1], "[\"REQ\",\"s\",{\"kinds\":[20003]},{\"kinds\":[20002]}]"));
+  char *m = tws_expect(fd[1], "EOSE", 5000);
+  CHECK(m);
+  free(m);
+  CHECK(tws_send(fd[0], "[\"CLOSE\",\"s\"]"));
+  CHECK(tws_send(fd[0], "[\"REQ\",\"t\",{\"kinds\":[20001]}]"));
+  CHECK((m = tws_expect(fd[0], "EOSE", 5000)));
+  free(m);
+  int pub = tws_connect(port);
+  CHECK(pub >= 0);
+  static const int KIND[3] = {20001, 20002, 20003};
+  /* who gets which kind: a(t) b c d e f */
+  static const bool WANT[3][N] = {{1, 0, 1, 1, 0, 0}, {0, 1, 1, 1, 0, 1}, {0, 1, 0, 0, 0, 1}};
+  for (int k = 0; k < 3; k++) {
+    gdb_nostr_event *ev = make_event(6, KIND[k], "grouped");
+    CHECK(ev);
+    gdb_buf msg = {0};
+    put_event(&msg, gdb_nostr_event_json(ev));
+    CHECK(tws_write_all(pub, msg.data, msg.len));
+    CHECK((m = tws_expect(pub, gdb_nostr_event_id(ev), 5000)) && strstr(m, "true"));
+    free(m);
+    /* a probe on every subscriber's connection marks where this event's deliveries end */
+    for (int i = 0; i < N; i++) {
+      CHECK(tws_send(fd[i], "[\"REQ\",\"probe\",{\"ids\":[]}]"));
+      m = tws_recv(fd[i], 5000);
+      CHECK(m);
+      bool got = strstr(m, gdb_nostr_event_id(ev)) != NULL;
+      CHECK_MSG(got == WANT[k][i], "kind %d to subscriber %d: got %d, want %d", KIND[k], i, got,
+                WANT[k][i]);
+      if (got) CHECK(!strncmp(m, i == 0 ? "[\"EVENT\",\"t\"," : "[\"EVENT\",\"s\",", 13));
+      if (got) {
+        free(m);
+        m = tws_recv(fd[i], 5000);
+        CHECK(m);
+      }
+      CHECK_STR(m, "[\"EOSE\",\"probe\"]");
+      free(m);
+      CHECK(tws_send(fd[i], "[\"CLOSE\",\"probe\"]"));
+    }
+    gdb_buf_free(&msg);
+    gdb_nostr_event_release(ev);
+  }
+  for (int i = 0; i < N; i++) close(fd[i]);
   close(pub);
   gdb_nostr_relay_stop(r);
 }

@@ -25,6 +25,7 @@
 #include "net/nostr/message.h"
 #include "net/nostr/relay_info.h"
 #include "net/nostr/seen.h"
+#include "net/nostr/subgroup.h"
 #include "net/nostr/verifier.h"
 #include "net/nostr/wsout.h"
 
@@ -39,6 +40,7 @@ typedef struct relay_sub {
   gdb_buf prefix; /* ["EVENT","<id>", ready to be followed by an event and "]" */
   gdb_nostr_filter **filters;
   size_t n;
+  gdb_nostr_subgroup *group; /* subscriptions with equal filters (NULL: matches alone) */
 } relay_sub;
 
 typedef struct relay_conn {
@@ -80,6 +82,8 @@ struct gdb_nostr_relay {
   GPtrArray *dirty;   /* connections with output not yet written */
   GSource *flush;     /* writes them once per loop iteration */
   gdb_nostr_seen *seen;
+  gdb_nostr_subgroups *groups;  /* NULL if memory was short: every subscription matches alone */
+  uint64_t fan_gen;             /* events fanned out so far (a group's match is per event) */
   gdb_nostr_verifier *verifier; /* NULL: verify on the network thread */
   gdb_buf frame;                /* the event last framed for a subscription, and for which: */
   const gdb_nostr_event *frame_ev;
@@ -234,7 +238,8 @@ static void store_event(gdb_nostr_relay *r, gdb_nostr_event *ev) {
 
 /* ── subscriptions ── */
 
-static void sub_clear(relay_sub *s) {
+static void sub_clear(gdb_nostr_relay *r, relay_sub *s) {
+  gdb_nostr_subgroup_leave(r->groups, s->group);
   gdb_buf_free(&s->prefix);
   for (size_t i = 0; i < s->n; i++) gdb_nostr_filter_free(s->filters[i]);
   free(s->filters);
@@ -247,7 +252,9 @@ static relay_sub *sub_find(relay_conn *c, const char *id) {
   return NULL;
 }
 
-static bool sub_match(const relay_sub *s, const gdb_nostr_event *ev) {
+/* Whether ev matches s: computed once per event for all subscriptions of a group. */
+static bool sub_match(gdb_nostr_relay *r, const relay_sub *s, const gdb_nostr_event *ev) {
+  if (s->group) return gdb_nostr_subgroup_match(s->group, r->fan_gen, s->filters, s->n, ev);
   for (size_t i = 0; i < s->n; i++)
     if (gdb_nostr_filter_match(s->filters[i], ev)) return true;
   return false;
@@ -306,7 +313,7 @@ static void handle_req(relay_conn *c, gdb_nostr_msg *m) {
     s = &c->subs[c->n_subs++];
     memset(s, 0, sizeof *s);
   } else {
-    sub_clear(s);
+    sub_clear(r, s);
   }
   memcpy(s->id, m->sub_id, sizeof s->id);
   gdb_buf_puts(&s->prefix, "[\"EVENT\",");
@@ -316,6 +323,7 @@ static void handle_req(relay_conn *c, gdb_nostr_msg *m) {
   s->n = m->n_filters;
   m->filters = NULL;
   m->n_filters = 0;
+  s->group = gdb_nostr_subgroup_join(r->groups, s->filters, s->n);
   /* Stored events, newest first, at most `limit` per filter, each event once. */
   size_t cap = r->opt.store_max;
   int64_t *left = calloc(s->n + 1, sizeof *left);
@@ -341,7 +349,7 @@ static void handle_req(relay_conn *c, gdb_nostr_msg *m) {
 static void handle_close(relay_conn *c, const char *id) {
   relay_sub *s = sub_find(c, id);
   if (!s) return;
-  sub_clear(s);
+  sub_clear(c->relay, s);
   *s = c->subs[--c->n_subs];
 }
 
@@ -395,9 +403,10 @@ static void handle_event(relay_conn *c, gdb_nostr_event *ev, bool limited, int v
   }
   r->st.events++;
   send_ok(c, ev->id_hex, true, "");
+  r->fan_gen++;
   for (relay_conn *o = r->conns; o; o = o->next)
     for (size_t i = 0; i < o->n_subs; i++)
-      if (sub_match(&o->subs[i], ev)) send_event(o, &o->subs[i], ev);
+      if (sub_match(r, &o->subs[i], ev)) send_event(o, &o->subs[i], ev);
   r->frame_ev = NULL; /* the scratch frame must not outlive the event it was built for */
 }
 
@@ -405,17 +414,12 @@ static void parse_failed(relay_conn *c, const gdb_nostr_msg *m, int rc, const ch
   gdb_nostr_relay *r = c->relay;
   char msg[300];
   r->st.dropped++;
-  if (rc == GDB_ETOOBIG) {
-    r->st.dropped_limit++;
-  } else {
-    r->st.dropped_invalid++;
-  }
+  *(rc == GDB_ETOOBIG ? &r->st.dropped_limit : &r->st.dropped_invalid) += 1;
   snprintf(msg, sizeof msg, "%s: %s", rc == GDB_ETOOBIG ? "error" : "invalid", err);
-  if (m->type == GDB_NMSG_REQ && m->sub_id[0]) {
-    send_closed(c, m->sub_id, msg);
-  } else {
+  if (m->type == GDB_NMSG_REQ && m->sub_id[0])
+    send_closed(c, m->sub_id, msg); /* the answer a client waiting on that id expects */
+  else
     send_notice(c, msg);
-  }
 }
 
 static void handle_parsed(relay_conn *c, gdb_nostr_msg *m) {
@@ -435,11 +439,10 @@ static void handle_parsed(relay_conn *c, gdb_nostr_msg *m) {
 static void handle_message(relay_conn *c, const char *s, size_t n) {
   gdb_nostr_msg m;
   int rc = gdb_nostr_msg_parse(s, n, GDB_NMSG_TO_RELAY, c->relay->opt.max_filters, &m);
-  if (rc) {
+  if (rc)
     parse_failed(c, &m, rc, gdb_errmsg());
-  } else {
+  else
     handle_parsed(c, &m);
-  }
   gdb_nostr_msg_clear(&m);
 }
 
@@ -608,7 +611,7 @@ static void conn_free(relay_conn *c) {
       gdb_nostr_vjob_free(job);
     }
   }
-  for (size_t i = 0; i < c->n_subs; i++) sub_clear(&c->subs[i]);
+  for (size_t i = 0; i < c->n_subs; i++) sub_clear(r, &c->subs[i]);
   free(c->subs);
   gdb_buf_free(&c->rx);
   gdb_wsout_free(&c->out);
@@ -732,6 +735,7 @@ static void relay_free(gdb_nostr_relay *r) {
   if (r->stored) g_hash_table_destroy(r->stored);
   if (r->dirty) g_ptr_array_free(r->dirty, TRUE);
   gdb_nostr_seen_free(r->seen);
+  gdb_nostr_subgroups_free(r->groups);
   gdb_buf_free(&r->frame);
   gdb_buf_free(&r->frame_prefix);
   if (r->loop) gdb_net_loop_release(r->loop);
@@ -752,6 +756,7 @@ int gdb_nostr_relay_start(const gdb_nostr_relay_options *opts, gdb_nostr_relay *
   r->stored = g_hash_table_new(g_str_hash, g_str_equal);
   r->dirty = g_ptr_array_new();
   r->seen = gdb_nostr_seen_new(r->opt.seen_max); /* NULL (no cache) if memory is short */
+  r->groups = gdb_nostr_subgroups_new();
   if (!r->bind || !r->name || !r->ring) {
     relay_free(r);
     return gdb_fail(GDB_ENOMEM, "relay: out of memory");

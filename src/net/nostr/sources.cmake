@@ -8,6 +8,7 @@ target_sources(gdb_net PRIVATE
   ${CMAKE_CURRENT_SOURCE_DIR}/nostr/relay.c
   ${CMAKE_CURRENT_SOURCE_DIR}/nostr/relay_info.c
   ${CMAKE_CURRENT_SOURCE_DIR}/nostr/seen.c
+  ${CMAKE_CURRENT_SOURCE_DIR}/nostr/subgroup.c
   ${CMAKE_CURRENT_SOURCE_DIR}/nostr/verifier.c
   ${CMAKE_CURRENT_SOURCE_DIR}/nostr/wsout.c
   ${CMAKE_CURRENT_SOURCE_DIR}/nostr/pool.c
