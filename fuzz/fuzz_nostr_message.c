@@ -2,6 +2,7 @@
  * filters inside it: parse, verify, match, re-encode; and the relay's verification job (the
  * same parse on a worker, with the seen-event cache). Must never crash or leak. */
 #include "genosdb.h"
+#include "net/nostr/filter.h"
 #include "net/nostr/message.h"
 #include "net/nostr/verifier.h"
 
@@ -43,6 +44,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       }
       if (probe) (void)gdb_nostr_filter_match(m.filters[i], probe);
       (void)gdb_nostr_filter_limit(m.filters[i]);
+      gdb_buf key = {0}; /* the relay's subscription-group key */
+      gdb_nostr_filter_key(m.filters[i], &key);
+      gdb_buf_free(&key);
     }
     gdb_buf b = {0};
     if (rc == GDB_OK && m.message) gdb_nostr_msg_notice(&b, m.message);
