@@ -775,6 +775,10 @@ typedef struct gdb_nostr_relay_options {
   uint32_t store_max;      /* regular events kept in memory; default 10000 */
   uint32_t max_out_bytes;  /* queued output per connection before it is closed; default 16 MiB */
   int min_pow;             /* NIP-13 difficulty demanded of events; default 0 (none) */
+  uint32_t verify_threads; /* threads parsing and verifying EVENTs; default one per core (at
+                              most 8); 0 verifies on the network thread */
+  uint32_t seen_max;       /* verified events remembered, so a repeat skips the signature
+                              check; default 32768 (128 bytes each); 0: none */
 } gdb_nostr_relay_options;
 
 typedef struct gdb_nostr_relay_stats {
@@ -786,6 +790,7 @@ typedef struct gdb_nostr_relay_stats {
   uint64_t dropped_limit;   /* over size, rate, subscription or filter limits */
   uint64_t dropped_pow;     /* under the required proof of work */
   uint64_t delivered;       /* EVENT messages sent to subscribers */
+  uint64_t verify_skipped;  /* events whose signature was known valid (seen before) */
 } gdb_nostr_relay_stats;
 
 void gdb_nostr_relay_options_init(gdb_nostr_relay_options *opts);

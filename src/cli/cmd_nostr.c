@@ -158,9 +158,18 @@ int cmd_relay(const cli_global *g, int argc, char **argv) {
       if (!parse_uint(arg_value(argc, argv, &i), 256, &v))
         return cli_usage("relay: --min-pow needs a difficulty 0..256");
       o.min_pow = (int)v;
+    } else if (!strcmp(a, "--verify-threads")) {
+      if (!parse_uint(arg_value(argc, argv, &i), 64, &v))
+        return cli_usage("relay: --verify-threads needs a number 0..64 (0: the network thread)");
+      o.verify_threads = (uint32_t)v;
+    } else if (!strcmp(a, "--seen")) {
+      if (!parse_uint(arg_value(argc, argv, &i), 1u << 26, &v))
+        return cli_usage("relay: --seen needs a number of events (0: no cache)");
+      o.seen_max = (uint32_t)v;
     } else {
       return cli_usage("relay: unknown option \"%s\" (options: --port N --bind ADDR --name S "
-                       "--max-message B --max-subs N --rate N --store N --min-pow D)",
+                       "--max-message B --max-subs N --rate N --store N --min-pow D "
+                       "--verify-threads N --seen N)",
                        a);
     }
   }

@@ -67,3 +67,36 @@ TEST(nostr_filter_limit_and_errors) {
     CHECK(!f);
   }
 }
+
+/* The canonical key of a filter (net/nostr/filter.h): what lets the relay match an event once
+ * for all subscriptions with equal filters. */
+#include "core/buf.h"
+#include "net/nostr/filter.h"
+
+static bool same_key(const char *a, const char *b) {
+  gdb_nostr_filter *fa = NULL, *fb = NULL;
+  gdb_buf ka = {0}, kb = {0};
+  bool same = false;
+  if (!gdb_nostr_filter_parse(a, strlen(a), &fa) && !gdb_nostr_filter_parse(b, strlen(b), &fb)) {
+    gdb_nostr_filter_key(fa, &ka);
+    gdb_nostr_filter_key(fb, &kb);
+    same = ka.len == kb.len && !memcmp(ka.data, kb.data, ka.len);
+  }
+  gdb_buf_free(&ka);
+  gdb_buf_free(&kb);
+  gdb_nostr_filter_free(fa);
+  gdb_nostr_filter_free(fb);
+  return same;
+}
+
+TEST(nostr_filter_key_is_canonical) {
+  CHECK(same_key("{\"kinds\":[2,1]}", "{\"kinds\":[1,2]}"));
+  CHECK(same_key("{\"#x\":[\"b\",\"a\"],\"limit\":5}", "{\"#x\":[\"a\",\"b\"]}")); /* limit aside */
+  CHECK(same_key("{\"kinds\":[1],\"search\":\"q\"}", "{\"kinds\":[1]}")); /* ignored keys */
+  CHECK(!same_key("{\"ids\":[]}", "{}")); /* matches nothing vs everything */
+  CHECK(!same_key("{\"kinds\":[]}", "{}"));
+  CHECK(!same_key("{\"#x\":[\"ab\"]}", "{\"#x\":[\"a\",\"b\"]}"));
+  CHECK(!same_key("{\"#x\":[\"a\"]}", "{\"#y\":[\"a\"]}"));
+  CHECK(!same_key("{\"since\":5}", "{\"until\":5}"));
+  CHECK(!same_key("{\"kinds\":[1]}", "{\"kinds\":[1],\"since\":0}"));
+}

@@ -51,11 +51,13 @@ static inline bool tws_read_full(int fd, void *p, size_t n, int64_t deadline) {
   return true;
 }
 
-/* Connects and upgrades; -1 on failure. */
-static inline int tws_connect(uint16_t port) {
+/* Connects and upgrades with a receive buffer of rcvbuf bytes (0: the system's, autotuned);
+ * -1 on failure. A small one, set before connecting, makes a slow reader. */
+static inline int tws_connect_rcvbuf(uint16_t port, int rcvbuf) {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)};
   a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (fd >= 0 && rcvbuf > 0) setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
   if (fd < 0 || connect(fd, (struct sockaddr *)&a, sizeof a)) {
     if (fd >= 0) close(fd);
     return -1;
@@ -85,6 +87,9 @@ fail:
   close(fd);
   return -1;
 }
+
+/* Connects and upgrades; -1 on failure. */
+static inline int tws_connect(uint16_t port) { return tws_connect_rcvbuf(port, 0); }
 
 /* Sends one masked frame with the given opcode (0x1 text) and FIN. */
 static inline bool tws_send_frame(int fd, int opcode, const void *p, size_t n) {

@@ -125,8 +125,23 @@ static void put_tags(gdb_buf *b, const json_t *tags, bool json_safe) {
   gdb_buf_putc(b, ']');
 }
 
+/* Appends a non-negative decimal integer (no printf: every parse and verification does this). */
+static void put_uint(gdb_buf *b, uint64_t v) {
+  char d[24];
+  size_t n = sizeof d;
+  do d[--n] = (char)('0' + v % 10);
+  while (v /= 10);
+  gdb_buf_put(b, d + n, sizeof d - n);
+}
+
 static void put_commitment(gdb_buf *b, const gdb_nostr_event *ev) {
-  gdb_buf_printf(b, "[0,\"%s\",%lld,%d,", ev->pubkey_hex, (long long)ev->created_at, ev->kind);
+  gdb_buf_put(b, "[0,\"", 4);
+  gdb_buf_put(b, ev->pubkey_hex, 64);
+  gdb_buf_put(b, "\",", 2);
+  put_uint(b, (uint64_t)ev->created_at);
+  gdb_buf_putc(b, ',');
+  put_uint(b, (uint64_t)ev->kind);
+  gdb_buf_putc(b, ',');
   put_tags(b, ev->tags, false);
   gdb_buf_putc(b, ',');
   gdb_nostr_put_string(b, ev->content, ev->content_len, false);
@@ -144,7 +159,8 @@ int gdb_nostr_event_commitment(const gdb_nostr_event *ev, char **out, size_t *ou
 }
 
 static void compute_id(const gdb_nostr_event *ev, uint8_t id[32], bool *oom) {
-  gdb_buf b = {0};
+  uint8_t stack[1024]; /* most events fit: no allocation per verification */
+  gdb_buf b = GDB_BUF_ON_STACK(stack);
   put_commitment(&b, ev);
   *oom = b.oom;
   SHA256(b.data, b.len, id);
@@ -153,12 +169,23 @@ static void compute_id(const gdb_nostr_event *ev, uint8_t id[32], bool *oom) {
 
 static int render_json(gdb_nostr_event *ev) {
   gdb_buf b = {0};
-  gdb_buf_printf(&b, "{\"id\":\"%s\",\"pubkey\":\"%s\",\"created_at\":%lld,\"kind\":%d,\"tags\":",
-                 ev->id_hex, ev->pubkey_hex, (long long)ev->created_at, ev->kind);
+  if (!gdb_buf_grow(&b, 300 + ev->content_len)) /* one allocation for the usual event */
+    return gdb_fail(GDB_ENOMEM, "nostr: out of memory rendering an event");
+  gdb_buf_put(&b, "{\"id\":\"", 7);
+  gdb_buf_put(&b, ev->id_hex, 64);
+  gdb_buf_put(&b, "\",\"pubkey\":\"", 12);
+  gdb_buf_put(&b, ev->pubkey_hex, 64);
+  gdb_buf_put(&b, "\",\"created_at\":", 15);
+  put_uint(&b, (uint64_t)ev->created_at);
+  gdb_buf_put(&b, ",\"kind\":", 8);
+  put_uint(&b, (uint64_t)ev->kind);
+  gdb_buf_put(&b, ",\"tags\":", 8);
   put_tags(&b, ev->tags, true);
   gdb_buf_puts(&b, ",\"content\":");
   gdb_nostr_put_string(&b, ev->content, ev->content_len, true);
-  gdb_buf_printf(&b, ",\"sig\":\"%s\"}", ev->sig_hex);
+  gdb_buf_put(&b, ",\"sig\":\"", 8);
+  gdb_buf_put(&b, ev->sig_hex, 128);
+  gdb_buf_put(&b, "\"}", 2);
   if (gdb_buf_finish(&b)) return gdb_fail(GDB_ENOMEM, "nostr: out of memory rendering an event");
   ev->json = (char *)b.data;
   ev->json_len = b.len;
@@ -260,19 +287,28 @@ int gdb_nostr_event_parse(const char *json, size_t len, gdb_nostr_event **out) {
   return rc;
 }
 
-int gdb_nostr_event_verify(const gdb_nostr_event *ev) {
+int gdb_nostr_event_verify_id(const gdb_nostr_event *ev) {
   uint8_t id[32];
   bool oom;
   compute_id(ev, id, &oom);
   if (oom) return gdb_fail(GDB_ENOMEM, "nostr: out of memory verifying an event");
   if (memcmp(id, ev->id, 32))
     return gdb_fail(GDB_EDENIED, "invalid: event id does not match its content");
+  return GDB_OK;
+}
+
+int gdb_nostr_event_verify_sig(const gdb_nostr_event *ev) {
   secp256k1_xonly_pubkey pk;
   if (!secp256k1_xonly_pubkey_parse(gdb_nostr_secp(), &pk, ev->pubkey))
     return gdb_fail(GDB_EDENIED, "invalid: pubkey is not a point on secp256k1");
   if (!secp256k1_schnorrsig_verify(gdb_nostr_secp(), ev->sig, ev->id, 32, &pk))
     return gdb_fail(GDB_EDENIED, "invalid: bad signature");
   return GDB_OK;
+}
+
+int gdb_nostr_event_verify(const gdb_nostr_event *ev) {
+  int rc = gdb_nostr_event_verify_id(ev);
+  return rc ? rc : gdb_nostr_event_verify_sig(ev);
 }
 
 int gdb_nostr_event_sign(const uint8_t seckey[32], int64_t created_at, int kind,

@@ -37,6 +37,11 @@ int gdb_nostr_schnorr_sign(const uint8_t seckey[32], const uint8_t msg32[32],
                            const uint8_t aux32[32], uint8_t sig64[64]);
 bool gdb_nostr_schnorr_verify(const uint8_t pubkey32[32], const uint8_t msg32[32],
                               const uint8_t sig64[64]);
+/* The two halves of gdb_nostr_event_verify(): the id is the SHA-256 of the event's content
+ * (cheap: a serialization and a hash), and the BIP-340 signature of the id by the pubkey is
+ * valid (the costly part, which the relay may skip for an event it has verified before). */
+int gdb_nostr_event_verify_id(const gdb_nostr_event *ev);
+int gdb_nostr_event_verify_sig(const gdb_nostr_event *ev);
 /* Kind classes of NIP-01. */
 static inline bool gdb_nostr_kind_ephemeral(int kind) { return kind >= 20000 && kind < 30000; }
 

@@ -6,6 +6,7 @@
  */
 #include "net/nostr/filter.h"
 
+#include "core/buf.h"
 #include "core/error.h"
 #include "net/nostr/event.h"
 
@@ -200,3 +201,28 @@ bool gdb_nostr_filter_match(const gdb_nostr_filter *f, const gdb_nostr_event *ev
 }
 
 int64_t gdb_nostr_filter_limit(const gdb_nostr_filter *f) { return f->limit; }
+
+static void put_u64(gdb_buf *b, uint64_t v) { gdb_buf_put(b, &v, sizeof v); }
+
+void gdb_nostr_filter_key(const gdb_nostr_filter *f, gdb_buf *b) {
+  /* every field gdb_nostr_filter_match reads, with absent lists told from empty ones; the
+   * lists are sorted at parse time, so equal filters give equal bytes */
+  put_u64(b, f->ids ? f->n_ids : UINT64_MAX);
+  if (f->ids) gdb_buf_put(b, f->ids, f->n_ids * 65);
+  put_u64(b, f->authors ? f->n_authors : UINT64_MAX);
+  if (f->authors) gdb_buf_put(b, f->authors, f->n_authors * 65);
+  put_u64(b, f->kinds ? f->n_kinds : UINT64_MAX);
+  if (f->kinds) gdb_buf_put(b, f->kinds, f->n_kinds * sizeof *f->kinds);
+  put_u64(b, (uint64_t)f->since);
+  put_u64(b, (uint64_t)f->until);
+  put_u64(b, f->n_tags);
+  for (size_t i = 0; i < f->n_tags; i++) {
+    gdb_buf_putc(b, f->tags[i].letter);
+    put_u64(b, f->tags[i].n);
+    for (size_t j = 0; j < f->tags[i].n; j++) {
+      size_t n = strlen(f->tags[i].values[j]);
+      put_u64(b, n);
+      gdb_buf_put(b, f->tags[i].values[j], n);
+    }
+  }
+}
