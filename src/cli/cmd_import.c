@@ -1,7 +1,10 @@
 /*
  * cmd_import.c — `import [--sync] FILE|-`: JSON Lines in, one id out per line once the line is
  * acknowledged. With --sync, ids are printed only after the lines are committed to disk; the
- * CLI commits in groups (every 1,024 lines or 50 ms) so durability costs one fsync per group.
+ * CLI commits in groups (every 1,024 lines, or 50 ms after the group's first line, or as soon
+ * as the input goes quiet) so durability costs one fsync per group. Output is flushed whenever
+ * the import would wait for input, so a process on the other end of a pipe sees each id as
+ * soon as it is acknowledged, without a write per line during a bulk load.
  *
  * A line is either a value (a JSON object) or a node {"id":…,"value":{…},"edges":[…]}: an
  * object whose keys are only id, value, edges and timestamp, with an object "value". A file
@@ -10,13 +13,68 @@
  */
 #include "cli/cli.h"
 
+#include <errno.h>
 #include <jansson.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+
+/* Lines from a file descriptor, read in large chunks; unlike stdio it can tell whether the next
+ * line is already here, so the import knows when it is about to wait for input. */
+typedef struct line_reader {
+  int fd;
+  char *buf;
+  size_t start, end, cap;
+  bool eof;
+} line_reader;
+
+static bool lr_ready(const line_reader *r) {
+  return r->eof || memchr(r->buf + r->start, '\n', r->end - r->start) != NULL;
+}
+
+/* Reads more input, waiting at most timeout_ms (-1: no limit). Returns 1 when it waited in
+ * vain, 0 after a read (or at the end), -1 on a read error (errno set). */
+static int lr_fill(line_reader *r, int timeout_ms) {
+  if (timeout_ms >= 0) {
+    struct pollfd p = {.fd = r->fd, .events = POLLIN};
+    int n;
+    while ((n = poll(&p, 1, timeout_ms)) < 0 && errno == EINTR) {}
+    if (n == 0) return 1;
+  }
+  if (r->start > 0) { /* keep the unread part at the front */
+    memmove(r->buf, r->buf + r->start, r->end - r->start);
+    r->end -= r->start;
+    r->start = 0;
+  }
+  if (r->cap - r->end < 65536) {
+    size_t cap = r->cap ? r->cap * 2 : 262144;
+    char *b = realloc(r->buf, cap);
+    if (!b) return errno = ENOMEM, -1;
+    r->buf = b;
+    r->cap = cap;
+  }
+  ssize_t n;
+  while ((n = read(r->fd, r->buf + r->end, r->cap - r->end)) < 0 && errno == EINTR) {}
+  if (n < 0) return -1;
+  if (n == 0) r->eof = true;
+  r->end += (size_t)n;
+  return 0;
+}
+
+/* Takes the next line (its newline included, as getline gives it) once lr_ready(); false at
+ * the end of the input. The line stays valid until the next lr_fill. */
+static bool lr_take(line_reader *r, const char **line, size_t *len) {
+  if (r->start == r->end) return false;
+  char *s = r->buf + r->start, *nl = memchr(s, '\n', r->end - r->start);
+  *len = nl ? (size_t)(nl - s) + 1 : r->end - r->start;
+  *line = s;
+  r->start += *len;
+  return true;
+}
 
 typedef struct import_line {
   json_t *value;   /* borrowed from root */
@@ -161,32 +219,59 @@ int cmd_import(gdb_t *db, const cli_global *g, int argc, char **argv) {
   clock_gettime(CLOCK_MONOTONIC, &prog.start);
   prog.last = prog.start;
 
-  char *line = NULL, err[512];
-  size_t cap = 0;
-  ssize_t len;
+  line_reader in = {.fd = fileno(f)};
+  const char *line;
+  size_t len;
+  char err[512];
   long long lineno = 0;
   int rc = CLI_OK;
   if (regular) { /* check the whole file before storing anything */
-    while (rc == CLI_OK && (len = getline(&line, &cap, f)) >= 0) {
+    while (rc == CLI_OK) {
+      if (!lr_ready(&in) && lr_fill(&in, -1) < 0) {
+        rc = cli_usage("import: cannot read %s: %s", path, strerror(errno));
+        break;
+      }
+      if (!lr_ready(&in)) continue;
+      if (!lr_take(&in, &line, &len)) break;
       lineno++;
-      if (strspn(line, " \t\r\n") == (size_t)len) continue;
+      if (strspn(line, " \t\r\n") >= len) continue;
       import_line l;
-      if (!parse_line(line, (size_t)len, &l, err, sizeof err))
+      if (!parse_line(line, len, &l, err, sizeof err))
         rc = cli_usage("import: %s line %lld: %s; nothing was imported", path, lineno, err);
       else
         json_decref(l.root);
     }
-    if (rc == CLI_OK) rewind(f);
+    if (rc == CLI_OK && lseek(in.fd, 0, SEEK_SET) != 0)
+      rc = cli_usage("import: cannot reread %s: %s", path, strerror(errno));
+    in.start = in.end = 0;
+    in.eof = false;
     lineno = 0;
   }
   pending pend = {0};
   clock_gettime(CLOCK_MONOTONIC, &pend.since);
-  while (rc == CLI_OK && (len = getline(&line, &cap, f)) >= 0) {
+  while (rc == CLI_OK) {
+    if (!lr_ready(&in)) { /* about to wait for input: show what is acknowledged */
+      int timeout = -1;
+      if (pend.n) {
+        double left = 0.05 - since(&pend.since);
+        timeout = left > 0 ? (int)(left * 1000) + 1 : 0;
+      }
+      fflush(stdout);
+      int got = lr_fill(&in, timeout);
+      if (got < 0) {
+        rc = cli_usage("import: cannot read %s: %s; the lines before it were imported",
+                       strcmp(path, "-") ? path : "standard input", strerror(errno));
+        break;
+      }
+      if (got == 1) rc = flush_pending(db, &pend); /* the input went quiet */
+      continue;
+    }
+    if (!lr_take(&in, &line, &len)) break;
     lineno++;
-    prog.bytes += len;
-    if (strspn(line, " \t\r\n") == (size_t)len) continue;
+    prog.bytes += (long long)len;
+    if (strspn(line, " \t\r\n") >= len) continue;
     import_line l;
-    if (!parse_line(line, (size_t)len, &l, err, sizeof err)) {
+    if (!parse_line(line, len, &l, err, sizeof err)) {
       rc = cli_usage("import: line %lld: %s; the lines before it were imported", lineno, err);
       break;
     }
@@ -201,14 +286,25 @@ int cmd_import(gdb_t *db, const cli_global *g, int argc, char **argv) {
     }
     prog.lines++;
     if (!sync) {
-      cli_println(id);
+      fputs(id, stdout);
+      fputc('\n', stdout);
     } else {
       if (pend.n == pend.cap) {
-        pend.cap = pend.cap ? pend.cap * 2 : 1024;
-        pend.ids = realloc(pend.ids, pend.cap * sizeof *pend.ids);
+        size_t cap = pend.cap ? pend.cap * 2 : 1024;
+        char **ids = realloc(pend.ids, cap * sizeof *ids);
+        if (!ids) {
+          rc = cli_fail(GDB_ENOMEM, "import");
+          break;
+        }
+        pend.ids = ids;
+        pend.cap = cap;
       }
       if (pend.n == 0) clock_gettime(CLOCK_MONOTONIC, &pend.since);
-      pend.ids[pend.n++] = strdup(id);
+      if (!(pend.ids[pend.n] = strdup(id))) {
+        rc = cli_fail(GDB_ENOMEM, "import");
+        break;
+      }
+      pend.n++;
       if (pend.n >= 1024 || since(&pend.since) > 0.05) rc = flush_pending(db, &pend);
     }
     progress_show(&prog, false);
@@ -218,8 +314,9 @@ int cmd_import(gdb_t *db, const cli_global *g, int argc, char **argv) {
     if (rc == CLI_OK) rc = r2;
   }
   progress_show(&prog, true);
+  fflush(stdout);
   free(pend.ids);
-  free(line);
+  free(in.buf);
   if (f != stdin) fclose(f);
   return rc;
 }
