@@ -81,6 +81,16 @@ void gdb_index_free(gdb_index *ix) {
   free(ix);
 }
 
+int gdb_index_add_all(gdb_index *ix, gdb_graph *g) {
+  bool (*apply)(gdb_index *, gdb_node *, bool) = ops_of(ix->kind)->apply;
+  ix->entries = ix->multi = 0;
+  for (uint32_t i = 0; i < g->nodes.nentries; i++) {
+    gdb_node *n = g->nodes.entries[i].item;
+    if (n && gdb_node_live(n) && !apply(ix, n, true)) return gdb_fail(GDB_ENOMEM, "out of memory");
+  }
+  return GDB_OK;
+}
+
 int gdb_index_build(gdb_index *ix, gdb_graph *g) {
   int rc = ops_of(ix->kind)->build(ix, g);
   ix->broken = rc != GDB_OK;

@@ -88,6 +88,9 @@ typedef struct gdb_index_ops {
   bool exact; /* candidates all satisfy the predicate (text: only without multi) */
 } gdb_index_ops;
 
+/* For a kind's build, once its structure is empty: counts reset, then every live node applied. */
+int gdb_index_add_all(gdb_index *ix, gdb_graph *g);
+
 extern const gdb_index_ops gdb_index_ordered_ops; /* eq and range */
 extern const gdb_index_ops gdb_index_text_ops;
 extern const gdb_index_ops gdb_index_prefix_ops;

@@ -128,13 +128,7 @@ static void gi_repoint(gdb_index *ix, gdb_node *before, gdb_node *after) {
 static int gi_build(gdb_index *ix, gdb_graph *g) {
   gimpl *im = ix->impl;
   g_hash_table_remove_all(im->cells);
-  ix->entries = ix->multi = 0;
-  for (uint32_t i = 0; i < g->nodes.nentries; i++) {
-    gdb_node *n = g->nodes.entries[i].item;
-    if (n && gdb_node_live(n) && !gi_apply(ix, n, true))
-      return gdb_fail(GDB_ENOMEM, "out of memory");
-  }
-  return GDB_OK;
+  return gdb_index_add_all(ix, g);
 }
 
 static bool gi_supports(const gdb_index *ix, const qexpr *pred) {

@@ -247,13 +247,7 @@ static int pi_build(gdb_index *ix, gdb_graph *g) {
   pimpl *im = ix->impl;
   rnode_free(im->root);
   if (!(im->root = rnode_new("", 0))) return gdb_fail(GDB_ENOMEM, "out of memory");
-  ix->entries = ix->multi = 0;
-  for (uint32_t i = 0; i < g->nodes.nentries; i++) {
-    gdb_node *n = g->nodes.entries[i].item;
-    if (n && gdb_node_live(n) && !pi_apply(ix, n, true))
-      return gdb_fail(GDB_ENOMEM, "out of memory");
-  }
-  return GDB_OK;
+  return gdb_index_add_all(ix, g);
 }
 
 static bool pi_supports(const gdb_index *ix, const qexpr *pred) {

@@ -110,13 +110,7 @@ static void ti_repoint(gdb_index *ix, gdb_node *before, gdb_node *after) {
 static int ti_build(gdb_index *ix, gdb_graph *g) {
   timpl *im = ix->impl;
   g_hash_table_remove_all(im->words);
-  ix->entries = ix->multi = 0;
-  for (uint32_t i = 0; i < g->nodes.nentries; i++) {
-    gdb_node *n = g->nodes.entries[i].item;
-    if (n && gdb_node_live(n) && !ti_apply(ix, n, true))
-      return gdb_fail(GDB_ENOMEM, "out of memory");
-  }
-  return GDB_OK;
+  return gdb_index_add_all(ix, g);
 }
 
 static bool ti_supports(const gdb_index *ix, const qexpr *pred) {
