@@ -33,7 +33,7 @@ typedef struct line_reader {
 } line_reader;
 
 static bool lr_ready(const line_reader *r) {
-  return r->eof || memchr(r->buf + r->start, '\n', r->end - r->start) != NULL;
+  return r->eof || (r->end > r->start && memchr(r->buf + r->start, '\n', r->end - r->start));
 }
 
 /* Reads more input, waiting at most timeout_ms (-1: no limit). Returns 1 when it waited in
