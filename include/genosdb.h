@@ -150,6 +150,13 @@ typedef struct gdb_node gdb_node;
  * its canonical JSON when id is NULL, replacing the whole value of an existing node (its edges
  * stay). The value must be a map. out_id, when not NULL, receives the id (GDB_ID_BUFSZ). */
 int gdb_put(gdb_t *db, const char *id, const uint8_t *value, size_t len, char *out_id);
+/* What gdb_put(db, id, value, len, …) checks — the value (canonical form, a map, within this
+ * database's max_value_size) and the id when not NULL — without storing anything: GDB_OK or
+ * the error gdb_put would return, with the same message. For all-or-nothing loaders. */
+int gdb_put_check(gdb_t *db, const char *id, const uint8_t *value, size_t len);
+/* Whether id is a valid node id (1 to GDB_ID_MAX bytes of UTF-8): GDB_OK, or GDB_EINVAL /
+ * GDB_ETOOBIG with a message. */
+int gdb_id_check(const char *id);
 /* gdb_put with a JSON text value. */
 int gdb_put_json(gdb_t *db, const char *id, const char *json, size_t len, char *out_id);
 /* The live node id, or GDB_ENOTFOUND. *out: release with gdb_node_release(). */

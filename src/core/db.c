@@ -255,12 +255,15 @@ static int prepare_value(gdb_t *db, const uint8_t *value, size_t len, gdb_buf *s
   return GDB_OK;
 }
 
+/* what: the verb the message starts with, or NULL for none. */
 static int check_id(const char *what, const char *id) {
-  if (!id) return gdb_fail(GDB_EINVAL, "%s: an id is required", what);
+  const char *sep = what ? ": " : "";
+  what = what ? what : "";
+  if (!id) return gdb_fail(GDB_EINVAL, "%s%san id is required", what, sep);
   size_t len = strlen(id);
   if (!valid_id(id, len))
     return gdb_fail(len > GDB_ID_MAX ? GDB_ETOOBIG : GDB_EINVAL,
-                    "%s: an id must be 1 to %d bytes of UTF-8 (got %zu bytes)", what, GDB_ID_MAX, len);
+                    "%s%san id must be 1 to %d bytes of UTF-8 (got %zu bytes)", what, sep, GDB_ID_MAX, len);
   return GDB_OK;
 }
 
@@ -294,6 +297,10 @@ int gdb_put(gdb_t *db, const char *id, const uint8_t *value, size_t len, char *o
       id = content_id;
     } else if (!rc) {
       rc = check_id("put", id);
+      if (rc) {
+        gdb_buf_free(&scratch);
+        return rc; /* the message already says "put" */
+      }
     }
   }
   if (rc) {
@@ -312,6 +319,19 @@ int gdb_put(gdb_t *db, const char *id, const uint8_t *value, size_t len, char *o
   gdb_buf_free(&scratch);
   return finish_write(db, rc);
 }
+
+int gdb_put_check(gdb_t *db, const char *id, const uint8_t *value, size_t len) {
+  uint8_t stack[512];
+  gdb_buf scratch = GDB_BUF_ON_STACK(stack);
+  const uint8_t *v;
+  size_t l;
+  int rc = prepare_value(db, value, len, &scratch, &v, &l);
+  gdb_buf_free(&scratch);
+  if (rc) return gdb_fail_prefix(rc, "put");
+  return id ? check_id("put", id) : GDB_OK;
+}
+
+int gdb_id_check(const char *id) { return check_id(NULL, id); }
 
 int gdb_put_json(gdb_t *db, const char *id, const char *json, size_t len, char *out_id) {
   if (len > (size_t)db->opts.max_value_size * 8)

@@ -82,6 +82,26 @@ expect_in "$ERR" "line 2"
 expect_exit 0 $G --db fresh.db stats
 expect_in "$OUT" '"nodes":0'
 
+# lines the database itself refuses (a value over max_value_size, an id or an edge target over
+# 512 bytes) are found by the check too: a file changes nothing, a stream keeps the lines before
+long=$(printf 'x%.0s' $(seq 1 600))
+python3 -c 'print("{\"big\":\"%s\"}" % ("x" * 5000000))' > big.txt
+bad_lines=("$(cat big.txt)" '{"id":"'"$long"'","value":{"a":2}}' '{"id":"e","value":{"a":3},"edges":["ok","'"$long"'"]}')
+bad_why=("put: value is" "put: an id must be 1 to 512 bytes" "edges: an id must be 1 to 512 bytes")
+for i in 0 1 2; do
+  printf '{"ok":1}\n%s\n{"ok":2}\n' "${bad_lines[$i]}" > refused.jsonl
+  expect_exit 2 $G --db fresh.db import refused.jsonl
+  expect_in "$ERR" "refused.jsonl line 2: ${bad_why[$i]}"
+  expect_in "$ERR" "nothing was imported"
+  expect_exit 0 $G --db fresh.db stats
+  expect_in "$OUT" '"nodes":0'
+  expect_exit 2 bash -c "cat refused.jsonl | $G --db stream.db import -"
+  expect_in "$ERR" "line 2: ${bad_why[$i]}"
+  expect_in "$ERR" "the lines before it were imported"
+done
+expect_exit 0 $G --db stream.db stats
+expect_in "$OUT" '"nodes":1' # {"ok":1}, three times; nothing of the refused lines, no edge "ok" stub
+
 # the shell, driven by a script
 printf 'put --id s1 {"from": "shell"}\nget s1\nlink s1 "id with spaces"\nget nobody\nhelp\nquit\n' > script.txt
 expect_exit 0 $G --db shell.db shell < script.txt

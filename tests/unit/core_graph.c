@@ -179,6 +179,48 @@ TEST(bad_input_changes_nothing) {
   gdb_close(db);
 }
 
+/* gdb_put_check answers as gdb_put would, storing nothing; gdb_id_check as every id taker. */
+TEST(put_check_and_id_check) {
+  gdb_options o = {0};
+  o.max_value_size = 64;
+  gdb_t *db;
+  CHECK_OK(gdb_open(NULL, &o, &db));
+  char before[65], after[65];
+  CHECK_OK(gdb_state_hash(db, before));
+  uint8_t *mp;
+  size_t len;
+  CHECK_OK(gdb_json_to_value("{\"b\":1,\"a\":[1,2]}", 17, &mp, &len));
+  CHECK_OK(gdb_put_check(db, NULL, mp, len));
+  CHECK_OK(gdb_put_check(db, "n1", mp, len));
+  CHECK(gdb_put_check(db, "", mp, len) == GDB_EINVAL);
+  CHECK(strstr(gdb_errmsg(), "put: an id must be"));
+  gdb_free(mp);
+  CHECK_OK(gdb_json_to_value("[1]", 3, &mp, &len));
+  CHECK(gdb_put_check(db, NULL, mp, len) == GDB_EINVAL);
+  CHECK(gdb_put(db, NULL, mp, len, NULL) == GDB_EINVAL);
+  gdb_free(mp);
+  const char *big = "{\"s\":\"0123456789012345678901234567890123456789012345678901234567890123\"}";
+  CHECK_OK(gdb_json_to_value(big, strlen(big), &mp, &len));
+  CHECK(gdb_put_check(db, "n2", mp, len) == GDB_ETOOBIG);
+  CHECK(strstr(gdb_errmsg(), "max_value_size"));
+  CHECK(gdb_put(db, "n2", mp, len, NULL) == GDB_ETOOBIG);
+  gdb_free(mp);
+  CHECK_OK(gdb_state_hash(db, after));
+  CHECK_STR(after, before);
+
+  char longid[GDB_ID_MAX + 2];
+  memset(longid, 'i', sizeof longid - 1);
+  longid[sizeof longid - 1] = 0;
+  CHECK(gdb_id_check(longid) == GDB_ETOOBIG);
+  CHECK(!strncmp(gdb_errmsg(), "an id must be 1 to 512 bytes", 28));
+  longid[GDB_ID_MAX] = 0;
+  CHECK_OK(gdb_id_check(longid));
+  CHECK(gdb_id_check("bad\xff") == GDB_EINVAL);
+  CHECK(gdb_id_check("") == GDB_EINVAL);
+  CHECK(gdb_id_check(NULL) == GDB_EINVAL);
+  gdb_close(db);
+}
+
 TEST(msgpack_put_is_canonicalized) {
   gdb_t *db = mem_db();
   /* {"b":1,"a":2} with keys out of order */
