@@ -16,7 +16,7 @@ cd "$(dirname "$0")"
 PACKAGES=(build-essential cmake pkg-config clang libclang-rt-14-dev
   libsqlite3-dev libmsgpack-dev libjansson-dev libssl-dev libsecp256k1-dev libpcre2-dev
   zlib1g-dev libglib2.0-dev libnice-dev libusrsctp-dev libwebsockets-dev libwebsockets-evlib-glib libedit-dev
-  sqlite3 python3
+  sqlite3 python3 openssl
   chromium nodejs coturn iproute2 util-linux)
 JOBS=${JOBS:-$(nproc)}
 

@@ -1,8 +1,8 @@
 /*
  * cmd_nostr.c — the Nostr diagnostics of the command line:
  *   genosdb relay [--port N] [--bind ADDR] [...]     run the embedded relay until SIGINT/SIGTERM
- *   genosdb nostr publish --relay URL --kind K --content TEXT [--key HEX] [--tags JSON]
- *   genosdb nostr sub --relay URL [--count N] [--timeout MS] [--eose] FILTER_JSON
+ *   genosdb nostr publish --relay URL --kind K --content TEXT [--key HEX] [--tags JSON] [--ca-file PEM]
+ *   genosdb nostr sub --relay URL [--count N] [--timeout MS] [--eose] [--ca-file PEM] FILTER_JSON
  *   genosdb nostr room --relay URL --app A --room R [--password P] [--duration MS] ...
  * Each prints JSON, one object per line, and is a thin client of the nostr section of
  * genosdb.h.
@@ -212,10 +212,26 @@ static void on_ok(const char *id, bool ok, const char *msg, const char *relay, v
   if (all) waiter_wake(&s->w);
 }
 
+/* --ca-file PEM: a readable file, or NULL after printing why. */
+static const char *ca_file_arg(int argc, char **argv, int *i) {
+  const char *f = arg_value(argc, argv, i);
+  if (!f) {
+    cli_usage("--ca-file needs a PEM file of trusted certificates for wss://");
+    return NULL;
+  }
+  if (access(f, R_OK)) {
+    cli_usage("--ca-file %s: %s", f, strerror(errno));
+    return NULL;
+  }
+  return f;
+}
+
 static int nostr_publish(int argc, char **argv) {
   const char *relays[MAX_RELAYS], *content = NULL, *key_hex = NULL, *tags = NULL;
   size_t n_relays = 0;
   unsigned long kind = 1, timeout = 5000;
+  gdb_nostr_pool_options po;
+  gdb_nostr_pool_options_init(&po);
   bool have_kind = false;
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -237,13 +253,15 @@ static int nostr_publish(int argc, char **argv) {
     } else if (!strcmp(a, "--timeout")) {
       if (!parse_uint(arg_value(argc, argv, &i), 3600000, &timeout))
         return cli_usage("nostr publish: --timeout needs milliseconds");
+    } else if (!strcmp(a, "--ca-file")) {
+      if (!(po.ca_file = ca_file_arg(argc, argv, &i))) return CLI_USAGE;
     } else {
       return cli_usage("nostr publish: unknown option \"%s\"", a);
     }
   }
   if (!n_relays || !have_kind || !content)
     return cli_usage("usage: genosdb nostr publish --relay URL --kind K --content TEXT [--key HEX] "
-                     "[--tags JSON] [--timeout MS]");
+                     "[--tags JSON] [--timeout MS] [--ca-file PEM]");
   uint8_t key[32];
   if (key_hex) {
     for (int i = 0; i < 32; i++) {
@@ -260,7 +278,7 @@ static int nostr_publish(int argc, char **argv) {
   if (rc) return cli_fail(rc, "nostr publish");
   cli_println(gdb_nostr_event_json(ev));
   gdb_nostr_pool *pool;
-  if ((rc = gdb_nostr_pool_new(relays, n_relays, NULL, &pool))) {
+  if ((rc = gdb_nostr_pool_new(relays, n_relays, &po, &pool))) {
     gdb_nostr_event_release(ev);
     return cli_fail(rc, "nostr publish");
   }
@@ -312,6 +330,8 @@ static int nostr_sub(int argc, char **argv) {
   size_t n_relays = 0;
   unsigned long timeout = 10000;
   sub_state s = {0};
+  gdb_nostr_pool_options po;
+  gdb_nostr_pool_options_init(&po);
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (!strcmp(a, "--relay")) {
@@ -325,6 +345,8 @@ static int nostr_sub(int argc, char **argv) {
         return cli_usage("nostr sub: --timeout needs milliseconds");
     } else if (!strcmp(a, "--eose")) {
       s.stop_at_eose = true;
+    } else if (!strcmp(a, "--ca-file")) {
+      if (!(po.ca_file = ca_file_arg(argc, argv, &i))) return CLI_USAGE;
     } else if (a[0] == '-' && a[1] == '-') {
       return cli_usage("nostr sub: unknown option \"%s\"", a);
     } else if (filter) {
@@ -335,7 +357,7 @@ static int nostr_sub(int argc, char **argv) {
   }
   if (!n_relays || !filter)
     return cli_usage("usage: genosdb nostr sub --relay URL [--count N] [--timeout MS] [--eose] "
-                     "FILTER_JSON");
+                     "[--ca-file PEM] FILTER_JSON");
   /* One filter object or an array of them. */
   char *filters = NULL;
   if (filter[0] == '{') {
@@ -347,7 +369,7 @@ static int nostr_sub(int argc, char **argv) {
   if (!filters) return cli_fail(GDB_ENOMEM, "nostr sub");
   catch_signals();
   gdb_nostr_pool *pool;
-  int rc = gdb_nostr_pool_new(relays, n_relays, NULL, &pool);
+  int rc = gdb_nostr_pool_new(relays, n_relays, &po, &pool);
   if (rc) {
     free(filters);
     return cli_fail(rc, "nostr sub");

@@ -1,9 +1,11 @@
 // npm_relay.mjs — a relay this project did not write: @nostr-relay/core (npm) on a `ws`
 // server on 127.0.0.1, any free port. Prints {"listening":"ws://127.0.0.1:PORT"} and runs until
-// killed. Only the storage is ours: a plain in-memory list (the package leaves storage to its
+// killed. With `--tls CERT.pem KEY.pem` it serves wss:// (node's TLS) and prints a wss:// URL. Only the storage is ours: a plain in-memory list (the package leaves storage to its
 // users); validation, subscriptions, filters and broadcasting are the package's.
 import { EventRepository } from '@nostr-relay/common';
 import { NostrRelay } from '@nostr-relay/core';
+import { readFileSync } from 'node:fs';
+import { createServer } from 'node:https';
 import { WebSocketServer } from 'ws';
 
 class MemoryRepository extends EventRepository {
@@ -31,7 +33,20 @@ class MemoryRepository extends EventRepository {
 }
 
 const relay = new NostrRelay(new MemoryRepository());
-const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+const tls = process.argv.indexOf('--tls');
+let wss;
+if (tls > 0) {
+  const server = createServer({ cert: readFileSync(process.argv[tls + 1]), key: readFileSync(process.argv[tls + 2]) });
+  wss = new WebSocketServer({ server });
+  server.listen(0, '127.0.0.1', () => {
+    console.log(JSON.stringify({ listening: `wss://127.0.0.1:${server.address().port}` }));
+  });
+} else {
+  wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+  wss.on('listening', () => {
+    console.log(JSON.stringify({ listening: `ws://127.0.0.1:${wss.address().port}` }));
+  });
+}
 wss.on('connection', (ws) => {
   relay.handleConnection(ws);
   ws.on('message', async (data) => {
@@ -42,8 +57,5 @@ wss.on('connection', (ws) => {
     }
   });
   ws.on('close', () => relay.handleDisconnect(ws));
-});
-wss.on('listening', () => {
-  console.log(JSON.stringify({ listening: `ws://127.0.0.1:${wss.address().port}` }));
 });
 setTimeout(() => process.exit(0), 120000).unref(); // never outlive a test run

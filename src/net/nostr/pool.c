@@ -346,7 +346,11 @@ static int link_callback(struct lws *wsi, enum lws_callback_reasons reason, void
   case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
     if (l && l->wsi == wsi) {
       char why[160];
-      snprintf(why, sizeof why, "connection failed: %.120s", in ? (const char *)in : "unknown");
+      const char *msg = in ? (const char *)in : "unknown";
+      if (l->tls && strstr(msg, "SSL")) /* lws reports a failed verification as a bare SSL error */
+        snprintf(why, sizeof why, "TLS handshake failed (certificate not trusted, or not for this host?): %.60s", msg);
+      else
+        snprintf(why, sizeof why, "connection failed: %.120s", msg);
       l->wsi = NULL;
       link_failed(l, why);
     }
