@@ -143,6 +143,97 @@ TEST(nostr_relay_filters_limit_and_window) {
   gdb_nostr_relay_stop(r);
 }
 
+static gdb_nostr_event *tagged_event(int kind, int64_t at, const char *tags, const char *content) {
+  uint8_t sk[32] = {0};
+  sk[0] = 2;
+  gdb_nostr_event *ev = NULL;
+  gdb_nostr_event_sign(sk, at, kind, tags, content, &ev);
+  return ev;
+}
+
+/* Publishes ev and returns the OK answer (caller frees). */
+static char *publish(int fd, const gdb_nostr_event *ev) {
+  if (!send_event(fd, ev)) return NULL;
+  return tws_expect(fd, gdb_nostr_event_id(ev), 3000);
+}
+
+/* REQ with filter; returns how many events came before EOSE, and checks each holds want[i]. */
+static int req_contents(int fd, const char *sub, const char *filter, const char *const *want) {
+  char q[256];
+  snprintf(q, sizeof q, "[\"REQ\",\"%s\",%s]", sub, filter);
+  if (!tws_send(fd, q)) return -1;
+  int n = 0;
+  for (;;) {
+    char *m = tws_recv(fd, 3000);
+    if (!m) return -1;
+    if (!strncmp(m, "[\"EOSE\"", 7)) {
+      free(m);
+      return n;
+    }
+    bool ok = want && want[n] && strstr(m, want[n]);
+    free(m);
+    if (!ok) return -1;
+    n++;
+  }
+}
+
+/* NIP-01: of replaceable kinds only the newest per (pubkey, kind) is kept, of addressable kinds
+ * the newest per (pubkey, kind, d); older versions are answered but not stored; the holes they
+ * leave in the window are reclaimed as it turns. */
+TEST(nostr_relay_keeps_newest_replaceable) {
+  gdb_nostr_relay_options o;
+  gdb_nostr_relay_options_init(&o);
+  o.store_max = 6;
+  gdb_nostr_relay *r = start(&o);
+  CHECK(r);
+  int fd = tws_connect(gdb_nostr_relay_port(r));
+  CHECK(fd >= 0);
+  gdb_nostr_event *ev[12];
+  int n = 0;
+  ev[n++] = tagged_event(0, 1000, NULL, "meta-1");
+  ev[n++] = tagged_event(0, 1002, NULL, "meta-3");
+  ev[n++] = tagged_event(0, 1001, NULL, "meta-2"); /* older than the one stored */
+  ev[n++] = tagged_event(30000, 1000, "[[\"d\",\"a\"]]", "addr-a1");
+  ev[n++] = tagged_event(30000, 1000, "[[\"d\",\"b\"]]", "addr-b1");
+  ev[n++] = tagged_event(30000, 1001, "[[\"d\",\"a\"]]", "addr-a2");
+  for (int i = 0; i < n; i++) {
+    char *m = publish(fd, ev[i]);
+    CHECK(m && strstr(m, "true"));
+    if (i == 2) CHECK(m && strstr(m, "newer version"));
+    free(m);
+  }
+  static const char *const META[] = {"meta-3", NULL};
+  CHECK(req_contents(fd, "m", "{\"kinds\":[0]}", META) == 1);
+  static const char *const ADDR[] = {"addr-a2", "addr-b1", NULL};
+  CHECK(req_contents(fd, "a", "{\"kinds\":[30000]}", ADDR) == 2);
+  gdb_nostr_relay_stats st;
+  CHECK_OK(gdb_nostr_relay_get_stats(r, &st));
+  CHECK(st.stored == 3);
+  /* a replaced event published again is still the older version */
+  char *m = publish(fd, ev[0]);
+  CHECK(m && strstr(m, "newer version"));
+  free(m);
+  /* six regular events turn the window past every slot, holes included */
+  for (int i = 0; i < 6; i++) {
+    char c[16];
+    snprintf(c, sizeof c, "reg-%d", i);
+    ev[n] = tagged_event(1, 2000 + i, NULL, c);
+    m = publish(fd, ev[n++]);
+    CHECK(m && strstr(m, "true"));
+    free(m);
+  }
+  CHECK(req_contents(fd, "m2", "{\"kinds\":[0,30000]}", NULL) == 0);
+  CHECK_OK(gdb_nostr_relay_get_stats(r, &st));
+  CHECK(st.stored == 6);
+  /* with the old version gone from the window, it is stored again */
+  m = publish(fd, ev[0]);
+  CHECK(m && strstr(m, "true") && !strstr(m, "newer version"));
+  free(m);
+  close(fd);
+  for (int i = 0; i < n; i++) gdb_nostr_event_release(ev[i]);
+  gdb_nostr_relay_stop(r);
+}
+
 TEST(nostr_relay_refuses_bad_input) {
   gdb_nostr_relay_options o;
   gdb_nostr_relay_options_init(&o);

@@ -44,5 +44,11 @@ int gdb_nostr_event_verify_id(const gdb_nostr_event *ev);
 int gdb_nostr_event_verify_sig(const gdb_nostr_event *ev);
 /* Kind classes of NIP-01. */
 static inline bool gdb_nostr_kind_ephemeral(int kind) { return kind >= 20000 && kind < 30000; }
+/* NIP-01: a relay keeps only the newest replaceable event per (pubkey, kind) and the newest
+ * addressable one per (pubkey, kind, "d" tag). */
+static inline bool gdb_nostr_kind_replaceable(int kind) {
+  return kind == 0 || kind == 3 || (kind >= 10000 && kind < 20000);
+}
+static inline bool gdb_nostr_kind_addressable(int kind) { return kind >= 30000 && kind < 40000; }
 
 #endif

@@ -2,6 +2,7 @@
  * relay.c — the embedded Nostr relay: a libwebsockets server on the network thread that
  * verifies every event (id and BIP-340 signature) before it stores or forwards it, serves
  * NIP-01 subscriptions, keeps ephemeral kinds (20000-29999) out of storage and regular events
+ * (of replaceable and addressable kinds only the newest per pubkey, kind and "d" tag)
  * in a bounded window (a ring of store_max events), enforces message size, subscription,
  * filter and event-rate limits with NOTICE/CLOSED/OK answers, and answers HTTP GET with its
  * status JSON or NIP-11 document (relay_info.c).
@@ -79,6 +80,7 @@ struct gdb_nostr_relay {
   gdb_nostr_event **ring; /* store_max slots, oldest at ring_head when full */
   size_t ring_head, ring_len;
   GHashTable *stored; /* id hex -> event in ring (borrowed) */
+  GHashTable *latest; /* "kind:pubkey[:d]" -> the replaceable/addressable event in ring (borrowed) */
   GPtrArray *dirty;   /* connections with output not yet written */
   GSource *flush;     /* writes them once per loop iteration */
   gdb_nostr_seen *seen;
@@ -216,16 +218,72 @@ static gboolean flush_dispatch(GSource *s, GSourceFunc cb, gpointer data) {
 }
 
 static GSourceFuncs FLUSH_FUNCS = {flush_prepare, flush_check, flush_dispatch, NULL, NULL, NULL};
-/* ── storage ── */
+/* ── storage ──
+ * A ring of store_max slots in arrival order. A replaced event leaves a hole (NULL) where it
+ * was, which the ring's turn reclaims; r->st.stored counts events, not slots. */
 
-static void store_event(gdb_nostr_relay *r, gdb_nostr_event *ev) {
+/* The replacement key of ev into key (NULL when it is neither replaceable nor addressable). */
+static char *latest_key(const gdb_nostr_event *ev) {
+  bool addressable = gdb_nostr_kind_addressable(ev->kind);
+  if (!addressable && !gdb_nostr_kind_replaceable(ev->kind)) return NULL;
+  const char *d = "";
+  size_t i;
+  json_t *t;
+  if (addressable) json_array_foreach(ev->tags, i, t) {
+      const char *name = json_string_value(json_array_get(t, 0));
+      const char *value = json_string_value(json_array_get(t, 1));
+      if (name && value && !strcmp(name, "d")) {
+        d = value;
+        break;
+      }
+    }
+  return addressable ? g_strdup_printf("%d:%s:%s", ev->kind, ev->pubkey_hex, d)
+                     : g_strdup_printf("%d:%s", ev->kind, ev->pubkey_hex);
+}
+
+/* NIP-01: the newer created_at wins; on a tie, the lower id. */
+static bool newer(const gdb_nostr_event *a, const gdb_nostr_event *b) {
+  return a->created_at != b->created_at ? a->created_at > b->created_at
+                                        : strcmp(a->id_hex, b->id_hex) < 0;
+}
+
+/* Forgets a stored event (its slot becomes a hole, or is the one being overwritten). */
+static void unstore(gdb_nostr_relay *r, gdb_nostr_event *old) {
+  g_hash_table_remove(r->stored, old->id_hex);
+  char *k = latest_key(old);
+  if (k && g_hash_table_lookup(r->latest, k) == old) g_hash_table_remove(r->latest, k);
+  g_free(k);
+  gdb_nostr_event_release(old);
+  r->st.stored--;
+}
+
+/* Stores ev unless a newer version of it is stored; false when it is not stored for that
+ * reason (a replaceable event older than the one kept). */
+static bool store_event(gdb_nostr_relay *r, gdb_nostr_event *ev) {
   size_t cap = r->opt.store_max;
-  if (!cap) return;
+  if (!cap) return true;
+  char *key = latest_key(ev);
+  if (key) {
+    gdb_nostr_event *prev = g_hash_table_lookup(r->latest, key);
+    if (prev && !newer(ev, prev)) {
+      g_free(key);
+      return false;
+    }
+    if (prev) { /* make its slot a hole */
+      for (size_t k = 0; k < r->ring_len; k++) {
+        gdb_nostr_event **slot = &r->ring[(r->ring_head + k) % cap];
+        if (*slot == prev) {
+          *slot = NULL;
+          break;
+        }
+      }
+      unstore(r, prev);
+    }
+  }
   gdb_nostr_event_retain(ev);
   if (r->ring_len == cap) {
     gdb_nostr_event *old = r->ring[r->ring_head];
-    g_hash_table_remove(r->stored, old->id_hex);
-    gdb_nostr_event_release(old);
+    if (old) unstore(r, old);
     r->ring[r->ring_head] = ev;
     r->ring_head = (r->ring_head + 1) % cap;
   } else {
@@ -233,7 +291,9 @@ static void store_event(gdb_nostr_relay *r, gdb_nostr_event *ev) {
     r->ring_len++;
   }
   g_hash_table_insert(r->stored, ev->id_hex, ev);
-  r->st.stored = r->ring_len;
+  if (key) g_hash_table_insert(r->latest, key, ev); /* the table owns key */
+  r->st.stored++;
+  return true;
 }
 
 /* ── subscriptions ── */
@@ -330,6 +390,7 @@ static void handle_req(relay_conn *c, gdb_nostr_msg *m) {
   for (size_t f = 0; left && f < s->n; f++) left[f] = gdb_nostr_filter_limit(s->filters[f]);
   for (size_t k = r->ring_len; left && k-- > 0;) {
     gdb_nostr_event *ev = r->ring[(r->ring_head + k) % cap];
+    if (!ev) continue; /* replaced */
     bool send = false;
     for (size_t f = 0; f < s->n; f++) {
       if (left[f] == 0 || !gdb_nostr_filter_match(s->filters[f], ev)) continue;
@@ -399,7 +460,10 @@ static void handle_event(relay_conn *c, gdb_nostr_event *ev, bool limited, int v
       send_ok(c, ev->id_hex, true, "duplicate: already have this event");
       return;
     }
-    store_event(r, ev);
+    if (!store_event(r, ev)) { /* NIP-01: only the newest replaceable version is kept */
+      send_ok(c, ev->id_hex, true, "duplicate: a newer version of this replaceable event is stored");
+      return;
+    }
   }
   r->st.events++;
   send_ok(c, ev->id_hex, true, "");
@@ -728,11 +792,14 @@ static void relay_stop_on_loop(void *p) {
 static void relay_free(gdb_nostr_relay *r) {
   if (!r) return;
   if (r->ring) {
-    for (size_t k = 0; k < r->ring_len; k++)
-      gdb_nostr_event_release(r->ring[(r->ring_head + k) % r->opt.store_max]);
+    for (size_t k = 0; k < r->ring_len; k++) {
+      gdb_nostr_event *ev = r->ring[(r->ring_head + k) % r->opt.store_max];
+      if (ev) gdb_nostr_event_release(ev);
+    }
     free(r->ring);
   }
   if (r->stored) g_hash_table_destroy(r->stored);
+  if (r->latest) g_hash_table_destroy(r->latest);
   if (r->dirty) g_ptr_array_free(r->dirty, TRUE);
   gdb_nostr_seen_free(r->seen);
   gdb_nostr_subgroups_free(r->groups);
@@ -754,6 +821,7 @@ int gdb_nostr_relay_start(const gdb_nostr_relay_options *opts, gdb_nostr_relay *
   r->name = strdup(r->opt.name && r->opt.name[0] ? r->opt.name : "genosdb");
   r->ring = calloc(r->opt.store_max ? r->opt.store_max : 1, sizeof *r->ring);
   r->stored = g_hash_table_new(g_str_hash, g_str_equal);
+  r->latest = g_hash_table_new_full(g_str_hash, g_str_equal, g_free, NULL);
   r->dirty = g_ptr_array_new();
   r->seen = gdb_nostr_seen_new(r->opt.seen_max); /* NULL (no cache) if memory is short */
   r->groups = gdb_nostr_subgroups_new();
