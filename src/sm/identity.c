@@ -11,6 +11,7 @@
 #include <openssl/rand.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 
 static secp256k1_context *ctx;
 static pthread_once_t ctx_once = PTHREAD_ONCE_INIT;
@@ -29,15 +30,31 @@ const secp256k1_context *gdb_sm_ctx(void) {
   return ctx;
 }
 
+/* An identity lives on its own page, locked in RAM (never written to swap) and left out of
+ * core dumps. Both are best effort: a process over RLIMIT_MEMLOCK still gets its identity. */
+static gdb_identity *id_alloc(void) {
+  void *p = mmap(NULL, sizeof(gdb_identity), PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) return NULL;
+  (void)mlock(p, sizeof(gdb_identity));
+  (void)madvise(p, sizeof(gdb_identity), MADV_DONTDUMP);
+  return p;
+}
+
+static void id_release(gdb_identity *id) {
+  OPENSSL_cleanse(id, sizeof *id);
+  (void)munlock(id, sizeof *id);
+  munmap(id, sizeof *id);
+}
+
 int gdb_id_from_key_bytes(const uint8_t key[32], gdb_identity **out) {
   const secp256k1_context *c = gdb_sm_ctx();
   if (!secp256k1_ec_seckey_verify(c, key))
     return gdb_fail(GDB_EINVAL, "private key is zero or not below the secp256k1 group order");
-  gdb_identity *id = malloc(sizeof *id);
+  gdb_identity *id = id_alloc();
   if (!id) return gdb_fail(GDB_ENOMEM, "out of memory");
   secp256k1_pubkey pub;
   if (!secp256k1_ec_pubkey_create(c, &pub, key)) {
-    free(id);
+    id_release(id);
     return gdb_fail(GDB_EINVAL, "private key is not valid");
   }
   memcpy(id->key, key, 32);
@@ -108,7 +125,5 @@ void gdb_id_private_key(const gdb_identity *id, char out[GDB_PRIVKEY_BUFSZ]) {
 }
 
 void gdb_id_free(gdb_identity *id) {
-  if (!id) return;
-  OPENSSL_cleanse(id, sizeof *id);
-  free(id);
+  if (id) id_release(id);
 }
