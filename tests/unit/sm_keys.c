@@ -10,6 +10,7 @@
 
 #include <jansson.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 
 static json_t *vectors(void) {
   json_error_t e;
@@ -297,4 +298,32 @@ TEST(sm_mnemonic_accounts_follow_the_path) {
   CHECK_OK(gdb_id_from_mnemonic(m, "extra", NULL, &a));
   CHECK(strcmp(gdb_id_address(a), "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266") != 0);
   gdb_id_free(a);
+}
+
+/* kB of locked memory of this process (VmLck in /proc/self/status), or -1. */
+static long locked_kb(void) {
+  FILE *f = fopen("/proc/self/status", "r");
+  if (!f) return -1;
+  char line[256];
+  long kb = -1;
+  while (fgets(line, sizeof line, f))
+    if (!strncmp(line, "VmLck:", 6)) kb = strtol(line + 6, NULL, 10);
+  fclose(f);
+  return kb;
+}
+
+/* An identity's page is locked in RAM while it lives, unlocked when it is freed (the lock is
+ * best effort: skipped where RLIMIT_MEMLOCK allows no page). */
+TEST(sm_identity_memory_is_locked) {
+  struct rlimit rl;
+  CHECK(getrlimit(RLIMIT_MEMLOCK, &rl) == 0);
+  long before = locked_kb();
+  CHECK(before >= 0);
+  gdb_identity *id[4];
+  for (int i = 0; i < 4; i++) CHECK_OK(gdb_id_generate(&id[i]));
+  long during = locked_kb();
+  if (rl.rlim_cur == RLIM_INFINITY || rl.rlim_cur >= (rlim_t)(before + 16) * 1024)
+    CHECK(during >= before + 16); /* four pages */
+  for (int i = 0; i < 4; i++) gdb_id_free(id[i]);
+  CHECK(locked_kb() == before);
 }
