@@ -1,8 +1,8 @@
 /*
  * cmd_import.c — `import [--sync] FILE|-`: JSON Lines in, one id out per line once the line is
  * acknowledged. With --sync, ids are printed only after the lines are committed to disk; the
- * CLI commits in groups (every 8,192 lines, or 50 ms after the group's first line, or as soon
- * as the input goes quiet) so durability costs one fsync per group. Output is flushed whenever
+ * CLI commits in groups (every 8,192 lines or 256 KiB of input, 50 ms after the group's first
+ * line, or as soon as the input goes quiet) so durability costs one fsync per group. Output is flushed whenever
  * the import would wait for input, so a process on the other end of a pipe sees each id as
  * soon as it is acknowledged, without a write per line during a bulk load.
  *
@@ -252,24 +252,33 @@ static void progress_show(progress *p, bool final) {
   if (final) fputc('\n', stderr);
 }
 
+/* A --sync group's input at most: one transaction stays small next to the space a nearly
+ * full disk has left. */
+#define GROUP_BYTES (256 * 1024)
+
 /* Ids waiting for their group commit (--sync). */
 typedef struct pending {
   char **ids;
   size_t n, cap;
+  size_t bytes; /* of input in the group */
   struct timespec since;
 } pending;
 
 static int flush_pending(gdb_t *db, pending *p) {
   if (!p->n) return CLI_OK;
   int rc = gdb_flush(db);
-  if (rc) return cli_fail(rc, "import");
+  if (rc) { /* not on disk: these ids are never printed */
+    for (size_t i = 0; i < p->n; i++) free(p->ids[i]);
+    p->n = p->bytes = 0;
+    return cli_fail(rc, "import");
+  }
   for (size_t i = 0; i < p->n; i++) {
     fputs(p->ids[i], stdout);
     fputc('\n', stdout);
     free(p->ids[i]);
   }
   fflush(stdout);
-  p->n = 0;
+  p->n = p->bytes = 0;
   return CLI_OK;
 }
 
@@ -387,7 +396,9 @@ int cmd_import(gdb_t *db, const cli_global *g, int argc, char **argv) {
         break;
       }
       pend.n++;
-      if (pend.n >= 8192 || since(&pend.since) > 0.05) rc = flush_pending(db, &pend);
+      pend.bytes += len;
+      if (pend.n >= 8192 || pend.bytes >= GROUP_BYTES || since(&pend.since) > 0.05)
+        rc = flush_pending(db, &pend);
     }
     progress_show(&prog, false);
   }
