@@ -124,6 +124,12 @@ int gdb_open(const char *path, const gdb_options *opts, gdb_t **out);
 int gdb_close(gdb_t *db);
 /* Blocks until everything acknowledged so far is committed to disk (no-op in memory). */
 int gdb_flush(gdb_t *db);
+/* Writes a consistent copy of the database file to dest (which must not exist): every write
+ * acknowledged before the call, with its timestamps, edges, operation log, indexes and peer
+ * id — a faithful backup, unlike export (whose import makes new writes). Other threads may
+ * keep writing meanwhile. Restore by opening the copy in place of the original; two live
+ * peers must not share one copy's peer id. */
+int gdb_backup(gdb_t *db, const char *dest);
 /* The peer id this database signs its operations with as origin. Valid while db is open. */
 const char *gdb_peer_id(const gdb_t *db);
 

@@ -60,6 +60,7 @@ int cmd_export(gdb_t *db, const cli_global *g, int argc, char **argv);
 int cmd_apply(gdb_t *db, const cli_global *g, int argc, char **argv);
 int cmd_oplog(gdb_t *db, const cli_global *g, int argc, char **argv);
 int cmd_hash(gdb_t *db, const cli_global *g, int argc, char **argv);
+int cmd_backup(gdb_t *db, const cli_global *g, int argc, char **argv);
 int cmd_stats(gdb_t *db, const cli_global *g, int argc, char **argv);
 int cmd_shell(gdb_t *db, const cli_global *g, int argc, char **argv);
 

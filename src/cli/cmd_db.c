@@ -1,10 +1,11 @@
 /*
  * cmd_db.c — the database verbs of the CLI: put, get, link, remove, clear, export,
- * apply, oplog, hash, stats. Each prints JSON, one object per line.
+ * apply, oplog, hash, stats, backup. Each prints JSON, one object per line.
  */
 #include "cli/cli.h"
 
 #include <inttypes.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -181,6 +182,19 @@ int cmd_hash(gdb_t *db, const cli_global *g, int argc, char **argv) {
   char hex[65];
   if ((rc = gdb_state_hash(db, hex))) return cli_fail(rc, "hash");
   printf("{\"hash\":\"%s\"}\n", hex);
+  return CLI_OK;
+}
+
+int cmd_backup(gdb_t *db, const cli_global *g, int argc, char **argv) {
+  (void)g;
+  int rc = positional(argc, argv, 1, 1, "backup DEST");
+  if (rc) return rc;
+  if ((rc = gdb_backup(db, argv[1]))) return cli_fail(rc, "backup");
+  json_t *o = json_pack("{s:s}", "backup", argv[1]);
+  char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+  if (t) cli_println(t);
+  free(t);
+  json_decref(o);
   return CLI_OK;
 }
 

@@ -27,6 +27,7 @@ static const cli_command COMMANDS[] = {
     {"index", NULL, cmd_index, "index create|drop FIELD [--kind eq|range|text|prefix|geo] | index list"},
     {"import", NULL, cmd_import, "import [--sync] FILE|-          load JSON Lines, print each id"},
     {"export", NULL, cmd_export, "export                          print every node as JSON Lines"},
+    {"backup", NULL, cmd_backup, "backup DEST                     copy the database file (a faithful backup)"},
     {"apply", NULL, cmd_apply, "apply FILE|-                    merge remote operations"},
     {"oplog", NULL, cmd_oplog, "oplog [--after PHYSICAL:LOGICAL] print logged operations"},
     {"hash", NULL, cmd_hash, "hash                            print the state hash"},

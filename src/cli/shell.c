@@ -56,7 +56,8 @@ int cli_split(char *line, char **argv) {
 static void help(void) {
   puts("verbs: put [--id ID] JSON · get ID · link SRC DST · remove ID · clear · map [OPTIONS_JSON]\n"
        "       explain OPTIONS_JSON · index create|drop FIELD [--kind K] · index list\n"
-       "       import [--sync] FILE · export · apply FILE · oplog [--after P:L] · hash · stats\n"
+       "       import [--sync] FILE · export · backup DEST · apply FILE · oplog [--after P:L]\n"
+       "       hash · stats\n"
        "       help · quit");
 }
 

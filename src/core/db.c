@@ -200,6 +200,13 @@ int gdb_flush(gdb_t *db) {
   return gdb_store_wait(db->store, seq);
 }
 
+int gdb_backup(gdb_t *db, const char *dest) {
+  if (!db->store)
+    return gdb_fail(GDB_EINVAL, "backup: a memory-only database has no file to copy (export it instead)");
+  int rc = gdb_flush(db); /* everything acknowledged so far is in the copy */
+  return rc ? rc : gdb_store_backup(db->store, dest);
+}
+
 /* ── writing ── */
 
 /* Fails when the store cannot write, so no write is acknowledged that cannot be kept. */

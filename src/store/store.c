@@ -9,12 +9,16 @@
 #include "core/value.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Queue length at which producers wait for the store thread (back-pressure). */
 #define QUEUE_HIGH_WATER (1u << 18)
@@ -647,6 +651,64 @@ static void *store_main(void *arg) {
   for (size_t i = 0; i < batch.len; i++) mut_release(&batch.m[i]);
   free(batch.m);
   return NULL;
+}
+
+int gdb_store_backup(gdb_store *s, const char *dest) {
+  struct stat st;
+  if (!dest || !dest[0]) return gdb_fail(GDB_EINVAL, "backup: a destination path is required");
+  if (stat(dest, &st) == 0) return gdb_fail(GDB_EINVAL, "backup: %s exists (choose a new path)", dest);
+  char *tmp = malloc(strlen(dest) + 5);
+  if (!tmp) return gdb_fail(GDB_ENOMEM, "out of memory");
+  sprintf(tmp, "%s.tmp", dest);
+  unlink(tmp);
+  sqlite3 *src = NULL, *dst = NULL;
+  int rc = GDB_OK;
+  if (sqlite3_open_v2(s->path, &src, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    rc = gdb_fail(GDB_EIO, "backup: cannot read %s: %s", s->path, src ? sqlite3_errmsg(src) : "out of memory");
+  } else if (sqlite3_open_v2(tmp, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    rc = gdb_fail(GDB_EIO, "backup: cannot create %s: %s", tmp, dst ? sqlite3_errmsg(dst) : "out of memory");
+  } else {
+    sqlite3_busy_timeout(src, 5000);
+    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
+    if (!b) {
+      rc = gdb_fail(GDB_EIO, "backup: %s", sqlite3_errmsg(dst));
+    } else {
+      int step = sqlite3_backup_step(b, -1); /* one step: one read transaction, one snapshot */
+      sqlite3_backup_finish(b);
+      if (step != SQLITE_DONE)
+        rc = gdb_fail(GDB_EIO, "backup: copying %s: %s%s", s->path, sqlite3_errstr(step),
+                      step == SQLITE_FULL ? " (the disk is full)" : "");
+    }
+    /* the copy in WAL mode like its original, and on disk before it takes dest's name */
+    if (!rc && sqlite3_exec(dst, "PRAGMA journal_mode=WAL; PRAGMA wal_checkpoint(TRUNCATE)", NULL, NULL, NULL) != SQLITE_OK)
+      rc = gdb_fail(GDB_EIO, "backup: finishing %s: %s", tmp, sqlite3_errmsg(dst));
+  }
+  if (dst && sqlite3_close(dst) != SQLITE_OK && !rc) rc = gdb_fail(GDB_EIO, "backup: closing %s", tmp);
+  if (src) sqlite3_close(src);
+  if (!rc) {
+    int fd = open(tmp, O_RDONLY);
+    if (fd < 0 || fsync(fd) != 0) rc = gdb_fail(GDB_EIO, "backup: syncing %s: %s", tmp, strerror(errno));
+    if (fd >= 0) close(fd);
+  }
+  if (!rc && rename(tmp, dest) != 0) rc = gdb_fail(GDB_EIO, "backup: naming %s: %s", dest, strerror(errno));
+  if (rc) {
+    unlink(tmp);
+  } else { /* the new name on disk too */
+    char *dir = strdup(dest), *slash = dir ? strrchr(dir, '/') : NULL;
+    int dfd = dir ? open(slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".", O_RDONLY | O_DIRECTORY) : -1;
+    if (dfd >= 0) {
+      fsync(dfd);
+      close(dfd);
+    }
+    free(dir);
+  }
+  char wal[PATH_MAX];
+  snprintf(wal, sizeof wal, "%s-wal", tmp);
+  unlink(wal);
+  snprintf(wal, sizeof wal, "%s-shm", tmp);
+  unlink(wal);
+  free(tmp);
+  return rc;
 }
 
 int gdb_store_close(gdb_store *s) {

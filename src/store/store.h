@@ -62,6 +62,10 @@ size_t gdb_store_indexes(const gdb_store *s, const char *const **pairs);
 /* Sets the metadata the next batch writes. */
 void gdb_store_set_meta(gdb_store *s, const gdb_store_meta *meta);
 
+/* Copies the committed state into a new file at dest (which must not exist) through SQLite's
+ * online backup on a second, read-only connection: a consistent snapshot while the writer
+ * thread goes on. Written to dest.tmp, synced, then renamed into place. */
+int gdb_store_backup(gdb_store *s, const char *dest);
 /* Blocks until the change numbered seq (and all before it) is committed. */
 int gdb_store_wait(gdb_store *s, uint64_t seq);
 /* The sequence number of the newest queued change. */

@@ -102,6 +102,22 @@ done
 expect_exit 0 $G --db stream.db stats
 expect_in "$OUT" '"nodes":1' # {"ok":1}, three times; nothing of the refused lines, no edge "ok" stub
 
+# backup: a faithful copy (same state hash, log and timestamps), never over an existing file
+expect_exit 0 $G --db src.db backup src-copy.db
+expect_in "$OUT" '"backup":"src-copy.db"'
+expect_exit 0 $G --db src.db hash
+h1=$OUT
+expect_exit 0 $G --db src-copy.db hash
+[ "$OUT" = "$h1" ] || fail "backup has another state hash: $OUT vs $h1"
+expect_exit 0 $G --db src.db oplog
+o1=$OUT
+expect_exit 0 $G --db src-copy.db oplog
+[ "$OUT" = "$o1" ] || fail "backup has another operation log"
+expect_exit 2 $G --db src.db backup src-copy.db
+expect_in "$ERR" "exists"
+expect_exit 2 $G --db src.db backup
+expect_in "$ERR" "usage: backup DEST"
+
 # the shell, driven by a script
 printf 'put --id s1 {"from": "shell"}\nget s1\nlink s1 "id with spaces"\nget nobody\nhelp\nquit\n' > script.txt
 expect_exit 0 $G --db shell.db shell < script.txt
