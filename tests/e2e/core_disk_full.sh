@@ -55,9 +55,13 @@ unshare -m bash -euo pipefail -c '
   exec 3> "$WORK/cmds"
   pad=$(head -c 2000 /dev/zero | tr "\0" p)
   for i in $(seq 0 1999); do echo "put --id k$i {\"i\":$i,\"pad\":\"$pad\"}" >&3; done
-  for _ in $(seq 1 100); do grep -q "disk is full" "$WORK/shell.err" 2>/dev/null && break; sleep 0.1; done
-  echo "put --id during {\"x\":1}" >&3
-  sleep 0.5
+  # small writes until one is refused: the store has failed its batch (a slow build may get
+  # there before the 2,000 puts are all taken, and refuse some of those too)
+  for i in $(seq 1 50); do
+    grep -q "cannot be written" "$WORK/shell.err" 2>/dev/null && break
+    echo "put --id during$i {\"x\":$i}" >&3
+    sleep 0.2
+  done
   rm filler
   sleep 2.5 # the store retries once a second
   echo "put --id after {\"x\":2}" >&3
@@ -70,14 +74,15 @@ unshare -m bash -euo pipefail -c '
   "$G" --db s.db export > "$WORK/export2.jsonl"
 ' || fail "the second mount namespace run failed"
 grep -q "cannot be written" shell.err || fail "a write during the full disk was not refused clearly: $(tail -3 shell.err)"
+grep -q "disk is full" shell.err || fail "the refusal does not say why: $(tail -3 shell.err)"
 [ "$(cat shell.status)" = 0 ] || fail "the shell exited $(cat shell.status) after the disk recovered: $(tail -3 shell.err)"
 python3 - <<'PY' || fail "the shell lost acknowledged writes across the full disk"
 import json
 have = {json.loads(l)["id"] for l in open("export2.jsonl") if l.strip()}
 acked = {l.strip() for l in open("shell.out") if l.strip() and not l.startswith("genosdb ")}
-want = {"k%d" % i for i in range(2000)} | {"after"}
-assert want <= acked, "not acknowledged: %s" % sorted(want - acked)[:3]
+assert "after" in acked, "the write after space was freed was not accepted"
 assert acked <= have, "acknowledged but lost: %s" % sorted(acked - have)[:3]
-assert "during" not in have, "a refused write was stored"
+assert not have - acked, "refused writes were stored: %s" % sorted(have - acked)[:3]
+assert len([i for i in acked if i.startswith("k")]) > 100, "too few puts before the disk filled"
 PY
 echo "core_disk_full: $n ids acknowledged before the disk filled, all stored; a shell recovered after space was freed"
