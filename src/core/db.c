@@ -303,11 +303,7 @@ int gdb_put(gdb_t *db, const char *id, const uint8_t *value, size_t len, char *o
       rc = gdb_value_content_id(value, len, content_id);
       id = content_id;
     } else if (!rc) {
-      rc = check_id("put", id);
-      if (rc) {
-        gdb_buf_free(&scratch);
-        return rc; /* the message already says "put" */
-      }
+      rc = check_id(NULL, id); /* prefixed with "put" below, with the value's errors */
     }
   }
   if (rc) {
@@ -334,8 +330,8 @@ int gdb_put_check(gdb_t *db, const char *id, const uint8_t *value, size_t len) {
   size_t l;
   int rc = prepare_value(db, value, len, &scratch, &v, &l);
   gdb_buf_free(&scratch);
-  if (rc) return gdb_fail_prefix(rc, "put");
-  return id ? check_id("put", id) : GDB_OK;
+  if (!rc && id) rc = check_id(NULL, id);
+  return rc ? gdb_fail_prefix(rc, "put") : GDB_OK;
 }
 
 int gdb_id_check(const char *id) { return check_id(NULL, id); }

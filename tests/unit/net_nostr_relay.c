@@ -101,6 +101,12 @@ TEST(nostr_relay_publish_subscribe) {
   gdb_nostr_relay_stop(r);
 }
 
+/* Publishes ev and returns the OK answer (caller frees). */
+static char *publish(int fd, const gdb_nostr_event *ev) {
+  if (!send_event(fd, ev)) return NULL;
+  return tws_expect(fd, gdb_nostr_event_id(ev), 3000);
+}
+
 TEST(nostr_relay_filters_limit_and_window) {
   gdb_nostr_relay_options o;
   gdb_nostr_relay_options_init(&o);
@@ -114,8 +120,7 @@ TEST(nostr_relay_filters_limit_and_window) {
     char c[16];
     snprintf(c, sizeof c, "n%d", i);
     ev[i] = signed_event(1, 1000 + i, c);
-    CHECK(send_event(fd, ev[i]));
-    char *m = tws_expect(fd, gdb_nostr_event_id(ev[i]), 3000);
+    char *m = publish(fd, ev[i]);
     CHECK(m && strstr(m, "true"));
     free(m);
   }
@@ -149,12 +154,6 @@ static gdb_nostr_event *tagged_event(int kind, int64_t at, const char *tags, con
   gdb_nostr_event *ev = NULL;
   gdb_nostr_event_sign(sk, at, kind, tags, content, &ev);
   return ev;
-}
-
-/* Publishes ev and returns the OK answer (caller frees). */
-static char *publish(int fd, const gdb_nostr_event *ev) {
-  if (!send_event(fd, ev)) return NULL;
-  return tws_expect(fd, gdb_nostr_event_id(ev), 3000);
 }
 
 /* REQ with filter; returns how many events came before EOSE, and checks each holds want[i]. */
@@ -305,8 +304,7 @@ TEST(nostr_relay_refuses_bad_input) {
     char c[16];
     snprintf(c, sizeof c, "flood %d", i);
     gdb_nostr_event *f = signed_event(20002, 0, c);
-    CHECK(send_event(fd, f));
-    CHECK((m = tws_expect(fd, gdb_nostr_event_id(f), 3000)));
+    CHECK((m = publish(fd, f)));
     if (strstr(m, "true")) accepted++;
     if (strstr(m, "rate-limited:")) limited++;
     free(m);
